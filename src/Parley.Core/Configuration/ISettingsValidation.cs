@@ -10,14 +10,14 @@ public interface ISettingsValidation
 }
 
 /// <summary>Collects problems and lets a rule look at how settings were given.</summary>
-public sealed class SettingsValidationContext(IReadOnlyDictionary<string, string?> rawValues)
+public sealed class SettingsValidationContext(Func<string, string?> lookup)
 {
     private readonly List<ConfigProblem> _problems = [];
 
     public IReadOnlyList<ConfigProblem> Problems => _problems;
 
     /// <summary>The value as configured (before conversion), or null when unset.</summary>
-    public string? Raw(string variable) => rawValues.TryGetValue(variable, out var v) ? v : null;
+    public string? Raw(string variable) => lookup(variable);
 
     public void Add(string variable, string? value, string expected, bool secret = false) =>
         _problems.Add(new ConfigProblem(variable, value, expected, secret));

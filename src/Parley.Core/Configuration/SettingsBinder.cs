@@ -61,7 +61,6 @@ public static class SettingsBinder
         var types = optionTypes.ToList();
         var instances = new Dictionary<Type, object>();
         var problems = new List<ConfigProblem>();
-        var raw = new Dictionary<string, string?>(StringComparer.OrdinalIgnoreCase);
 
         foreach (var type in types)
         {
@@ -71,7 +70,6 @@ public static class SettingsBinder
         foreach (var descriptor in Describe(types))
         {
             var value = lookup(descriptor.Name);
-            raw[descriptor.Name] = value;
             // An empty value counts as unset: `.env` files and Kubernetes manifests often carry `NAME=`.
             if (string.IsNullOrWhiteSpace(value))
             {
@@ -88,7 +86,7 @@ public static class SettingsBinder
             }
         }
 
-        var context = new SettingsValidationContext(raw);
+        var context = new SettingsValidationContext(lookup);
         foreach (var instance in instances.Values)
         {
             if (instance is ISettingsValidation validation)
