@@ -37,6 +37,9 @@ public sealed partial class LocalArtifactStore : IArtifactStore
 
     public string Kind => "local";
 
+    /// <summary>Signs and checks this store's download links (the API's /v2/artifacts endpoint uses it).</summary>
+    public LocalUrlSigner Signer => _signer;
+
     /// <summary>The directory holding a bucket's files.</summary>
     public string RootOf(StorageBucket bucket) => Path.Combine(_dataDirectory, ArtifactKeys.Name(bucket));
 

@@ -19,7 +19,6 @@ public sealed partial class S3ArtifactStore : IArtifactStore, IDisposable
 
     internal const string SharedLogsPrefix = "logs/";
 
-    private const int DeleteBatchSize = 1000;
 
     private readonly IAmazonS3 _client;
     private readonly string _artifactsBucket;
@@ -41,6 +40,9 @@ public sealed partial class S3ArtifactStore : IArtifactStore, IDisposable
     }
 
     public string Kind => "s3";
+
+    /// <summary>Keys listed and deleted per request: 1,000 is the most either S3 call accepts.</summary>
+    internal int PageSize { get; init; } = 1000;
 
     /// <summary>A client for the configured account, region, endpoint and addressing style.</summary>
     public static AmazonS3Client CreateClient(AwsOptions aws, StorageOptions storage)
@@ -140,7 +142,7 @@ public sealed partial class S3ArtifactStore : IArtifactStore, IDisposable
                 BucketName = bucketName,
                 Prefix = objectPrefix,
                 ContinuationToken = continuation,
-                MaxKeys = DeleteBatchSize,
+                MaxKeys = PageSize,
             }, cancellationToken);
             var keys = page.S3Objects?.Select(o => o.Key).ToList() ?? [];
             if (keys.Count > 0)
