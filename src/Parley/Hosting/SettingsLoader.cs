@@ -28,6 +28,10 @@ public static class SettingsLoader
         typeof(EmailOptions),
         typeof(SvixOptions),
         typeof(StripeOptions),
+        typeof(Parley.Infrastructure.Aws.AwsOptions),
+        typeof(Parley.Infrastructure.Storage.StorageOptions),
+        typeof(Parley.Infrastructure.Queues.QueueOptions),
+        typeof(Parley.Infrastructure.Locks.LockOptions),
     ];
 
     public static SettingsBindResult Load(SettingsSources sources, TextWriter warnings)
