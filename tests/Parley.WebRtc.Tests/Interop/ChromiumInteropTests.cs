@@ -1,0 +1,160 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+using System.Text.Json;
+using Microsoft.Playwright;
+using Parley.WebRtc.Srtp;
+using Xunit.Abstractions;
+
+namespace Parley.WebRtc.Tests.Interop;
+
+/// <summary>
+/// The interop test of issue 5: headless Chromium (Debian's /usr/bin/chromium, flags from DESIGN.md)
+/// opens a page served on 127.0.0.1, sends its fake camera and microphone to the C# echo endpoint and
+/// receives them back. The page must report ICE and DTLS connected and inbound-rtp packetsReceived
+/// growing for audio and video. Run once per SRTP profile, forced on the server side.
+/// </summary>
+public sealed class ChromiumInteropTests(ITestOutputHelper output)
+{
+    private const string ChromiumPath = "/usr/bin/chromium";
+
+    private static readonly string[] ChromiumArgs =
+    [
+        "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+        "--disable-background-networking", "--disable-component-update", "--disable-sync",
+        "--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream", "--allow-loopback-in-peer-connection",
+    ];
+
+    private const string Page = """
+        <!doctype html>
+        <html><body><script type="module">
+        const pc = new RTCPeerConnection();
+        window.pc = pc;
+        const stream = await navigator.mediaDevices.getUserMedia({ audio: true, video: { width: 320, height: 240 } });
+        for (const track of stream.getTracks()) pc.addTransceiver(track, { direction: 'sendrecv' });
+        await pc.setLocalDescription(await pc.createOffer());
+        const response = await fetch('/offer', { method: 'POST', body: pc.localDescription.sdp });
+        if (!response.ok) throw new Error(await response.text());
+        await pc.setRemoteDescription({ type: 'answer', sdp: await response.text() });
+        window.ready = true;
+        </script></body></html>
+        """;
+
+    private const string StatsScript = """
+        async () => {
+          const result = { ice: pc.iceConnectionState, dtls: pc.getTransceivers()[0]?.sender.transport?.state ?? 'none', audio: 0, video: 0 };
+          (await pc.getStats()).forEach(s => { if (s.type === 'inbound-rtp') result[s.kind] = s.packetsReceived; });
+          return JSON.stringify(result);
+        }
+        """;
+
+    private sealed record Stats(string Ice, string Dtls, long Audio, long Video);
+
+    [Theory]
+    [InlineData(SrtpProfile.AesCm128HmacSha1_80)]
+    [InlineData(SrtpProfile.AeadAes128Gcm)]
+    public async Task Chromium_sends_camera_and_microphone_and_receives_them_back(SrtpProfile profile)
+    {
+        Assert.True(File.Exists(ChromiumPath), $"{ChromiumPath} is missing: test.sh installs Debian's chromium package");
+        using var echo = new EchoEndpoint(profile);
+        using var http = StartHttp(echo, out var url);
+
+        using var playwright = await Playwright.CreateAsync();
+        await using var browser = await playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
+        {
+            ExecutablePath = ChromiumPath,
+            Headless = true,
+            Args = ChromiumArgs,
+        });
+        var page = await browser.NewPageAsync();
+        var errors = new List<string>();
+        page.PageError += (_, e) => errors.Add(e);
+        await page.GotoAsync(url);
+        await page.WaitForFunctionAsync("() => window.ready === true", null, new PageWaitForFunctionOptions { Timeout = 30_000 });
+
+        // Wait (with a deadline) until both kinds arrive back, then see them keep growing.
+        var first = await WaitForStats(page, s => s.Audio > 0 && s.Video > 0, errors);
+        var later = await WaitForStats(page, s => s.Audio > first.Audio && s.Video > first.Video, errors);
+
+        output.WriteLine($"{profile}: first {first}, later {later}, echoed {echo.EchoedPackets} packets");
+        Assert.Contains(later.Ice, new[] { "connected", "completed" });
+        Assert.Equal("connected", later.Dtls);
+        Assert.True(echo.EchoedPackets > 0);
+        Assert.Equal(profile, echo.Transport!.Profile);
+        Assert.Empty(errors);
+    }
+
+    private static async Task<Stats> WaitForStats(IPage page, Func<Stats, bool> condition, List<string> errors)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(45);
+        Stats? stats = null;
+        while (DateTime.UtcNow < deadline)
+        {
+            var json = await page.EvaluateAsync<string>(StatsScript);
+            stats = JsonSerializer.Deserialize<Stats>(json, new JsonSerializerOptions { PropertyNameCaseInsensitive = true })!;
+            if (condition(stats))
+            {
+                return stats;
+            }
+
+            await Task.Delay(250);
+        }
+
+        Assert.Fail($"Chromium stats never got there: {stats}; page errors: {string.Join(" | ", errors)}");
+        return stats!;
+    }
+
+    /// <summary>Serves the page and the offer/answer exchange on http://127.0.0.1:port/ (a secure context).</summary>
+    private static HttpListener StartHttp(EchoEndpoint echo, out string url)
+    {
+        var probe = new TcpListener(IPAddress.Loopback, 0);
+        probe.Start();
+        var port = ((IPEndPoint)probe.LocalEndpoint).Port;
+        probe.Stop();
+        url = $"http://127.0.0.1:{port}/";
+        var listener = new HttpListener();
+        listener.Prefixes.Add(url);
+        listener.Start();
+        _ = Task.Run(async () =>
+        {
+            while (listener.IsListening)
+            {
+                HttpListenerContext context;
+                try
+                {
+                    context = await listener.GetContextAsync();
+                }
+                catch (Exception e) when (e is HttpListenerException or ObjectDisposedException)
+                {
+                    return;
+                }
+
+                var (status, type, body) = Handle(echo, context.Request);
+                var bytes = Encoding.UTF8.GetBytes(body);
+                context.Response.StatusCode = status;
+                context.Response.ContentType = type;
+                await context.Response.OutputStream.WriteAsync(bytes);
+                context.Response.Close();
+            }
+        });
+        return listener;
+    }
+
+    private static (int Status, string Type, string Body) Handle(EchoEndpoint echo, HttpListenerRequest request)
+    {
+        if (request.HttpMethod == "POST" && request.Url!.AbsolutePath == "/offer")
+        {
+            using var reader = new StreamReader(request.InputStream, Encoding.UTF8);
+            try
+            {
+                return (200, "application/sdp", echo.Answer(reader.ReadToEnd()));
+            }
+            catch (InvalidOperationException e)
+            {
+                return (400, "text/plain", e.Message);
+            }
+        }
+
+        return (200, "text/html; charset=utf-8", Page);
+    }
+}
