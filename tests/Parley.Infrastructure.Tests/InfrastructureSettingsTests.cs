@@ -53,6 +53,13 @@ public sealed class InfrastructureSettingsTests
     }
 
     [Fact]
+    public void A_custom_endpoint_accepts_the_region_names_of_s3_compatible_servers()
+    {
+        Assert.True(Bind([("AWS_REGION", "auto"), ("AWS_ENDPOINT_URL", "https://account.r2.example.com")]).IsValid);
+        Assert.Equal("AWS_REGION", Assert.Single(Bind([("AWS_REGION", "auto")]).Problems).Variable);
+    }
+
+    [Fact]
     public void A_short_signing_key_is_refused_and_masked()
     {
         var problem = Assert.Single(Bind([("PARLEY_ARTIFACT_SIGNING_KEY", "too-short-secret")]).Problems);

@@ -26,9 +26,14 @@ public sealed partial class AwsOptions : ISettingsValidation
 
     public void Validate(SettingsValidationContext context)
     {
-        if (!RegionPattern().IsMatch(Region))
+        // With a custom endpoint the region only names the signing scope, and S3-compatible servers have
+        // their own ("auto" for R2, "garage"); AWS itself needs a real region name.
+        var customEndpoint = EndpointUrl is not null || !string.IsNullOrWhiteSpace(context.Raw("AWS_ENDPOINT_URL_SQS"));
+        if (customEndpoint ? !SigningRegionPattern().IsMatch(Region) : !RegionPattern().IsMatch(Region))
         {
-            context.Add("AWS_REGION", Region, "expected a region name such as us-east-1 or eu-west-3");
+            context.Add("AWS_REGION", Region, customEndpoint
+                ? "expected a region name: lowercase letters, digits and '-'"
+                : "expected a region name such as us-east-1 or eu-west-3");
         }
 
         AwsCredentialPair.Validate(context, "AWS_ACCESS_KEY_ID", AccessKeyId, "AWS_SECRET_ACCESS_KEY", SecretAccessKey);
@@ -36,6 +41,9 @@ public sealed partial class AwsOptions : ISettingsValidation
 
     [GeneratedRegex("^[a-z]{2}(-[a-z]+)+-[0-9]+$")]
     private static partial Regex RegionPattern();
+
+    [GeneratedRegex("^[a-z0-9][a-z0-9-]{0,49}$")]
+    private static partial Regex SigningRegionPattern();
 }
 
 /// <summary>An access key id without its secret (or the reverse) is a typo, not a request for the default chain.</summary>
