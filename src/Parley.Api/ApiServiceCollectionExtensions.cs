@@ -1,7 +1,17 @@
+using System.Text.Json;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Parley.Api.Auth;
+using Parley.Api.Bots;
+using Parley.Api.Http;
+using Parley.Api.Internal;
 using Parley.Api.Observability;
 using Parley.Api.Operations;
+using Parley.Api.Webhooks;
+using Parley.Infrastructure;
 using Prometheus;
 
 namespace Parley.Api;
@@ -9,9 +19,55 @@ namespace Parley.Api;
 public static class ApiServiceCollectionExtensions
 {
     /// <summary>Services every role's HTTP surface needs: health checks, readiness, request logging.</summary>
-    public static IServiceCollection AddParleyHttp(this IServiceCollection services)
+    public static IServiceCollection AddParleyHttp(this IServiceCollection services, bool withRedis)
     {
         services.AddParleyOperations();
+        var health = services.AddHealthChecks()
+            .AddCheck<ArtifactStoreHealthCheck>("storage", HealthStatus.Unhealthy, ["health"], TimeSpan.FromSeconds(5));
+        if (withRedis)
+        {
+            health.AddCheck<RedisHealthCheck>("redis", HealthStatus.Unhealthy, ["health", "ready"], TimeSpan.FromSeconds(5));
+        }
+
+        return services;
+    }
+
+    /// <summary>
+    /// The bots API and what runs behind it. The outbox dispatcher runs with the api role (every replica
+    /// that accepts bots also hands them on); webhook delivery runs with the jobs role.
+    /// </summary>
+    public static IServiceCollection AddParleyApi(this IServiceCollection services, bool apiRole, bool jobsRole)
+    {
+        services.TryAddSingleton(TimeProvider.System);
+        services.AddSingleton<ApiKeyAuthenticator>();
+        services.AddSingleton<ApiKeyFilter>();
+        services.AddSingleton<RateLimitFilter>();
+        services.AddSingleton<BotTokenFilter>();
+        services.AddSingleton<BotRequestValidator>();
+        services.AddSingleton<BotViews>();
+        services.AddSingleton<BotCreator>();
+        services.AddSingleton<OutboxSignals>();
+        services.AddSingleton<BotLifecycle>();
+        services.AddSingleton<BotTokens>();
+        services.AddSingleton<WebhookPublisher>();
+        services.AddSingleton<WebhookSignals>();
+        services.AddSingleton<WebhookSender>();
+        services.AddSingleton<OutboxDispatcher>();
+        services.AddSingleton<WebhookDeliveryLoop>();
+        if (apiRole)
+        {
+            services.AddHostedService(sp => sp.GetRequiredService<OutboxDispatcher>());
+        }
+
+        if (jobsRole)
+        {
+            services.AddHostedService(sp => sp.GetRequiredService<WebhookDeliveryLoop>());
+        }
+
+        services.ConfigureHttpJsonOptions(o =>
+        {
+            o.SerializerOptions.PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower;
+        });
         return services;
     }
 
@@ -24,6 +80,17 @@ public static class ApiServiceCollectionExtensions
         // After routing, so the route template (not the raw path) labels the per-route metrics.
         app.UseHttpMetrics();
         app.MapParleyOperations();
+        return app;
+    }
+
+    /// <summary>The public `/v2` API (API key and rate limit on every endpoint) and the bot-facing API.</summary>
+    public static WebApplication MapParleyApi(this WebApplication app)
+    {
+        ArgumentNullException.ThrowIfNull(app);
+        var v2 = app.MapGroup("/v2").AddEndpointFilter<ApiKeyFilter>().AddEndpointFilter<RateLimitFilter>();
+        v2.MapBots();
+        v2.MapWebhookEndpoints();
+        app.MapInternalBots();
         return app;
     }
 }

@@ -1,6 +1,10 @@
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
+using Parley.Core.Bots;
 using Parley.Core.Teams;
+using Parley.Core.Webhooks;
+using Parley.Data.Outbox;
+using Parley.Data.Queues;
 
 namespace Parley.Data;
 
@@ -11,6 +15,24 @@ namespace Parley.Data;
 public class ParleyDbContext(DbContextOptions options) : DbContext(options)
 {
     public DbSet<Team> Teams => Set<Team>();
+
+    public DbSet<ApiKey> ApiKeys => Set<ApiKey>();
+
+    public DbSet<Bot> Bots => Set<Bot>();
+
+    public DbSet<BotStatusChange> BotStatusHistory => Set<BotStatusChange>();
+
+    public DbSet<BotArtifact> BotArtifacts => Set<BotArtifact>();
+
+    public DbSet<ScheduledBot> ScheduledBots => Set<ScheduledBot>();
+
+    public DbSet<WebhookEndpoint> WebhookEndpoints => Set<WebhookEndpoint>();
+
+    public DbSet<WebhookDelivery> WebhookDeliveries => Set<WebhookDelivery>();
+
+    public DbSet<OutboxMessage> Outbox => Set<OutboxMessage>();
+
+    public DbSet<QueueMessage> QueueMessages => Set<QueueMessage>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {

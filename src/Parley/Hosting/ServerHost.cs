@@ -13,15 +13,19 @@ using Parley.Api;
 using Parley.Api.Auth;
 using Parley.Api.Operations;
 using Parley.Core.Configuration;
+using Parley.Core.Locks;
+using Parley.Core.Queues;
 using Parley.Data;
+using Parley.Data.Locks;
+using Parley.Data.Queues;
+using Parley.Infrastructure;
+using Parley.Infrastructure.Queues;
 
 namespace Parley.Hosting;
 
 /// <summary>Builds and runs the web host of `parley serve` from validated settings.</summary>
 public static class ServerHost
 {
-    /// <summary>API.md: bodies over 1 MB are refused with 413.</summary>
-    public const long MaxRequestBodyBytes = 1024 * 1024;
 
     public static async Task<int> RunAsync(SettingsBindResult settings, ServerRoles roles, DatabaseTarget database, StaticApiKey? apiKey)
     {
@@ -38,7 +42,7 @@ public static class ServerHost
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             kestrel.AddServerHeader = false;
-            kestrel.Limits.MaxRequestBodySize = MaxRequestBodyBytes;
+            kestrel.Limits.MaxRequestBodySize = Parley.Api.Http.RequestBody.HardLimitBytes;
             Listen(kestrel, server.Host, server.Port);
         });
 
@@ -48,8 +52,25 @@ public static class ServerHost
         }
 
         builder.Services.AddSingleton(roles);
+        builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddParleyData(database);
-        builder.Services.AddParleyHttp();
+        builder.Services.AddParleyInfrastructure(settings);
+        var queue = settings.Get<QueueOptions>();
+        if (!queue.IsSqsConfigured)
+        {
+            builder.Services.AddSingleton<IBotJobQueue>(sp => new EmbeddedBotJobQueue(
+                sp.GetRequiredService<ParleyDbContextFactory>(), sp.GetRequiredService<TimeProvider>(), queue.MaxReceives));
+        }
+
+        var redis = settings.Get<RedisOptions>();
+        if (redis.Url is null)
+        {
+            // Without Redis the duplicate-bot lock lives in the database (advisory locks on PostgreSQL).
+            builder.Services.AddSingleton<IDistributedLock>(sp => new DatabaseDistributedLock(database, sp.GetRequiredService<TimeProvider>()));
+        }
+
+        builder.Services.AddParleyHttp(withRedis: redis.Url is not null);
+        builder.Services.AddParleyApi(roles.Has("api"), roles.Has("jobs"));
         builder.Services.AddSingleton<DatabaseStartup>();
         builder.Services.AddHostedService<RoleStartup>();
         if (apiKey is not null)
@@ -70,6 +91,10 @@ public static class ServerHost
         }
 
         app.UseParleyHttp();
+        if (roles.Has("api"))
+        {
+            app.MapParleyApi();
+        }
         app.Lifetime.ApplicationStarted.Register(() => PrintBanner(server, roles, apiKey));
 
         try

@@ -18,6 +18,7 @@ public static class SettingsLoader
     [
         typeof(ServerOptions),
         typeof(DatabaseOptions),
+        typeof(Parley.Api.ApiOptions),
         typeof(AuthOptions),
         typeof(RedisOptions),
         typeof(FeatureOptions),

@@ -6,7 +6,7 @@ using Parley.Core.Configuration;
 using Parley.Hosting;
 using Parley.Testing;
 
-namespace Parley.Tests;
+namespace Parley.Testing;
 
 /// <summary>
 /// The built `parley` executable as a real child process: the environment is cleaned of every Parley
