@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Parley.Api.Artifacts;
 using Parley.Api.Auth;
 using Parley.Api.Bots;
 using Parley.Api.Http;
@@ -91,6 +92,8 @@ public static class ApiServiceCollectionExtensions
         v2.MapBots();
         v2.MapWebhookEndpoints();
         app.MapInternalBots();
+        // Signed download links carry their own authorisation (no API key): they are handed to third parties.
+        app.MapParleyArtifacts();
         return app;
     }
 }
