@@ -29,6 +29,12 @@ public sealed record WebRtcTransportOptions
     public IReadOnlyList<IPEndPoint> RemoteCandidates { get; init; } = [];
 
     public DtlsOptions Dtls { get; init; } = new();
+
+    /// <summary>
+    /// Our DTLS role when it differs from the default (ICE-lite server = DTLS server, client = DTLS client):
+    /// a browser answering our offer with a=setup:passive makes us the DTLS client on a server transport.
+    /// </summary>
+    public DtlsRole? DtlsRole { get; init; }
 }
 
 /// <summary>
@@ -43,6 +49,7 @@ public sealed class WebRtcTransport : IDatagramHandler, IDisposable
     private readonly UdpSocketLoop _socket;
     private readonly WebRtcTransportOptions _options;
     private readonly bool _isServer;
+    private readonly DtlsRole _dtlsRole;
     private readonly IceLiteAgent? _lite;
     private readonly IceControllingAgent? _controlling;
     private readonly DtlsEndpoint _dtls;
@@ -53,6 +60,7 @@ public sealed class WebRtcTransport : IDatagramHandler, IDisposable
     private SrtpContext? _sendContext;
     private volatile SrtpContext? _receiveContext;
     private long _srtpDrops;
+    private volatile bool _disposed;
 
     private WebRtcTransport(UdpSocketLoop socket, WebRtcTransportOptions options, bool isServer)
     {
@@ -70,7 +78,8 @@ public sealed class WebRtcTransport : IDatagramHandler, IDisposable
             _controlling.StateChanged += OnIceState;
         }
 
-        _dtls = new DtlsEndpoint(isServer ? DtlsRole.Server : DtlsRole.Client, options.Certificate, options.RemoteFingerprint, SendDtls, options.Dtls);
+        _dtlsRole = options.DtlsRole ?? (isServer ? Dtls.DtlsRole.Server : Dtls.DtlsRole.Client);
+        _dtls = new DtlsEndpoint(_dtlsRole, options.Certificate, options.RemoteFingerprint, SendDtls, options.Dtls);
     }
 
     public IceConnectionState IceState => _lite?.State ?? _controlling!.State;
@@ -83,6 +92,9 @@ public sealed class WebRtcTransport : IDatagramHandler, IDisposable
     public long SrtpDrops => Interlocked.Read(ref _srtpDrops);
 
     public event PacketHandler? RtpReceived;
+
+    /// <summary>ICE state changes, including Disconnected when consent expires (raised under the ICE lock).</summary>
+    public event Action<IceConnectionState>? IceStateChanged;
 
     public event PacketHandler? RtcpReceived;
 
@@ -114,10 +126,14 @@ public sealed class WebRtcTransport : IDatagramHandler, IDisposable
     /// <summary>Completes when ICE is connected and DTLS has produced SRTP keys.</summary>
     public async Task ConnectAsync(CancellationToken cancellationToken = default)
     {
-        // The server's DTLS waits for the ClientHello from the start: a browser may send it right after
-        // its first successful check, before nominating.
-        var handshake = _isServer ? _dtls.HandshakeAsync(cancellationToken) : null;
-        if (!_isServer)
+        // A DTLS server waits for the ClientHello from the start: a browser may send it right after its
+        // first successful check, before nominating.
+        var handshake = _dtlsRole == Dtls.DtlsRole.Server ? _dtls.HandshakeAsync(cancellationToken) : null;
+        if (_isServer)
+        {
+            _ = KeepConsentAsync(cancellationToken);
+        }
+        else
         {
             using var timer = new PeriodicTimer(TimeSpan.FromMilliseconds(50));
             while (!_iceConnected.Task.IsCompleted)
@@ -134,12 +150,12 @@ public sealed class WebRtcTransport : IDatagramHandler, IDisposable
                 await timer.WaitForNextTickAsync(cancellationToken).ConfigureAwait(false);
             }
 
-            handshake = _dtls.HandshakeAsync(cancellationToken);
             _ = KeepConsentAsync(cancellationToken);
         }
 
         await _iceConnected.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
-        var keys = await handshake!.ConfigureAwait(false);
+        handshake ??= _dtls.HandshakeAsync(cancellationToken);
+        var keys = await handshake.ConfigureAwait(false);
         Profile = keys.Profile;
         lock (_sendLock)
         {
@@ -177,6 +193,7 @@ public sealed class WebRtcTransport : IDatagramHandler, IDisposable
 
     public void Dispose()
     {
+        _disposed = true;
         _dtls.Dispose();
         _lite?.Close();
         _socket.Router.Remove(this);
@@ -287,16 +304,27 @@ public sealed class WebRtcTransport : IDatagramHandler, IDisposable
 
     private void SendStun(ReadOnlyMemory<byte> request, IPEndPoint to) => _socket.Send(request.Span, to.Serialize());
 
+    /// <summary>
+    /// Consent (RFC 7675): the client keeps sending checks; the server notices when they stop
+    /// (<see cref="IceLiteAgent.CheckConsent"/>, 30 s) and reports Disconnected through <see cref="IceStateChanged"/>.
+    /// </summary>
     private async Task KeepConsentAsync(CancellationToken cancellationToken)
     {
         using var timer = new PeriodicTimer(TimeSpan.FromMilliseconds(500));
         try
         {
-            while (await timer.WaitForNextTickAsync(cancellationToken).ConfigureAwait(false) && DtlsState != DtlsState.Closed)
+            while (await timer.WaitForNextTickAsync(cancellationToken).ConfigureAwait(false) && !_disposed)
             {
                 lock (_iceLock)
                 {
-                    _controlling!.Poll(SendStun);
+                    if (_lite is not null)
+                    {
+                        _lite.CheckConsent();
+                    }
+                    else
+                    {
+                        _controlling!.Poll(SendStun);
+                    }
                 }
             }
         }
@@ -311,6 +339,8 @@ public sealed class WebRtcTransport : IDatagramHandler, IDisposable
         {
             _iceConnected.TrySetResult();
         }
+
+        IceStateChanged?.Invoke(state);
     }
 
     private IPEndPoint ToEndPoint(SocketAddress address) =>

@@ -57,7 +57,12 @@ public sealed class ChromiumInteropTests(ITestOutputHelper output)
     {
         Assert.True(File.Exists(ChromiumPath), $"{ChromiumPath} is missing: test.sh installs Debian's chromium package");
         using var echo = new EchoEndpoint(profile);
-        using var http = StartHttp(echo, out var url);
+        using var http = StartHttp((path, body) => path switch
+        {
+            "page" => Page,
+            "offer" => echo.Answer(body),
+            _ => throw new InvalidOperationException("unknown path " + path),
+        }, out var url);
 
         using var playwright = await Playwright.CreateAsync();
         await using var browser = await playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
@@ -84,6 +89,77 @@ public sealed class ChromiumInteropTests(ITestOutputHelper output)
         Assert.Empty(errors);
     }
 
+    private const string PublishSubscribePage = """
+        <!doctype html>
+        <html><body><script type="module">
+        const post = async (path, body) => {
+          const response = await fetch(path, { method: 'POST', body });
+          if (!response.ok) throw new Error(path + ': ' + await response.text());
+          return response.text();
+        };
+        const pub = new RTCPeerConnection();
+        const stream = await navigator.mediaDevices.getUserMedia({ audio: true, video: { width: 320, height: 240 } });
+        for (const track of stream.getTracks()) pub.addTransceiver(track, { direction: 'sendonly' });
+        await pub.setLocalDescription(await pub.createOffer());
+        await pub.setRemoteDescription({ type: 'answer', sdp: await post('/publish', pub.localDescription.sdp) });
+        const pc = new RTCPeerConnection();
+        window.pc = pc;
+        await pc.setRemoteDescription({ type: 'offer', sdp: await post('/subscribe', '') });
+        await pc.setLocalDescription(await pc.createAnswer());
+        await post('/subscribe-answer', pc.localDescription.sdp);
+        window.ready = true;
+        </script></body></html>
+        """;
+
+    /// <summary>
+    /// The SFU's two directions against real Chromium: the browser publishes (browser offers, we answer),
+    /// then subscribes to what it published through our offer (we offer ICE-lite + actpass, it answers),
+    /// both transports on one shared UDP socket; inbound-rtp on the subscribing connection must grow.
+    /// </summary>
+    [Theory]
+    [InlineData(SrtpProfile.AesCm128HmacSha1_80)]
+    [InlineData(SrtpProfile.AeadAes128Gcm)]
+    public async Task Chromium_accepts_our_offer_and_receives_forwarded_media(SrtpProfile profile)
+    {
+        Assert.True(File.Exists(ChromiumPath), $"{ChromiumPath} is missing: test.sh installs Debian's chromium package");
+        using var sfu = new ForwardingEndpoint(profile);
+        using var http = StartHttp((path, body) => path switch
+        {
+            "page" => PublishSubscribePage,
+            "publish" => sfu.Publish(body),
+            "subscribe" => sfu.SubscribeOffer(),
+            "subscribe-answer" => Accept(() => sfu.SubscribeAnswer(body)),
+            _ => throw new InvalidOperationException("unknown path " + path),
+        }, out var url);
+
+        using var playwright = await Playwright.CreateAsync();
+        await using var browser = await playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
+        {
+            ExecutablePath = ChromiumPath,
+            Headless = true,
+            Args = ChromiumArgs,
+        });
+        var page = await browser.NewPageAsync();
+        var errors = new List<string>();
+        page.PageError += (_, e) => errors.Add(e);
+        await page.GotoAsync(url);
+        await page.WaitForFunctionAsync("() => window.ready === true", null, new PageWaitForFunctionOptions { Timeout = 30_000 });
+
+        var first = await WaitForStats(page, s => s.Audio > 0 && s.Video > 0, errors);
+        var later = await WaitForStats(page, s => s.Audio > first.Audio && s.Video > first.Video, errors);
+        output.WriteLine($"{profile}: first {first}, later {later}, forwarded {sfu.ForwardedPackets} packets");
+        Assert.Contains(later.Ice, new[] { "connected", "completed" });
+        Assert.Equal("connected", later.Dtls);
+        Assert.Equal(profile, sfu.Subscriber!.Profile);
+        Assert.Empty(errors);
+    }
+
+    private static string? Accept(Action action)
+    {
+        action();
+        return null;
+    }
+
     private static async Task<Stats> WaitForStats(IPage page, Func<Stats, bool> condition, List<string> errors)
     {
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(45);
@@ -105,7 +181,7 @@ public sealed class ChromiumInteropTests(ITestOutputHelper output)
     }
 
     /// <summary>Serves the page and the offer/answer exchange on http://127.0.0.1:port/ (a secure context).</summary>
-    private static HttpListener StartHttp(EchoEndpoint echo, out string url)
+    private static HttpListener StartHttp(Func<string, string, string?> route, out string url)
     {
         var probe = new TcpListener(IPAddress.Loopback, 0);
         probe.Start();
@@ -129,7 +205,7 @@ public sealed class ChromiumInteropTests(ITestOutputHelper output)
                     return;
                 }
 
-                var (status, type, body) = Handle(echo, context.Request);
+                var (status, type, body) = Handle(route, context.Request);
                 var bytes = Encoding.UTF8.GetBytes(body);
                 context.Response.StatusCode = status;
                 context.Response.ContentType = type;
@@ -140,21 +216,22 @@ public sealed class ChromiumInteropTests(ITestOutputHelper output)
         return listener;
     }
 
-    private static (int Status, string Type, string Body) Handle(EchoEndpoint echo, HttpListenerRequest request)
+    /// <summary>GET serves the page; POST /x hands the body to the route, whose result is the response (400 on error).</summary>
+    private static (int Status, string Type, string Body) Handle(Func<string, string, string?> route, HttpListenerRequest request)
     {
-        if (request.HttpMethod == "POST" && request.Url!.AbsolutePath == "/offer")
+        if (request.HttpMethod != "POST")
         {
-            using var reader = new StreamReader(request.InputStream, Encoding.UTF8);
-            try
-            {
-                return (200, "application/sdp", echo.Answer(reader.ReadToEnd()));
-            }
-            catch (InvalidOperationException e)
-            {
-                return (400, "text/plain", e.Message);
-            }
+            return (200, "text/html; charset=utf-8", route("page", string.Empty) ?? string.Empty);
         }
 
-        return (200, "text/html; charset=utf-8", Page);
+        using var reader = new StreamReader(request.InputStream, Encoding.UTF8);
+        try
+        {
+            return (200, "application/sdp", route(request.Url!.AbsolutePath.TrimStart('/'), reader.ReadToEnd()) ?? string.Empty);
+        }
+        catch (InvalidOperationException e)
+        {
+            return (400, "text/plain", e.Message);
+        }
     }
 }
