@@ -11,6 +11,7 @@ using Parley.Api.Http;
 using Parley.Api.Internal;
 using Parley.Api.Observability;
 using Parley.Api.Operations;
+using Parley.Api.Teams;
 using Parley.Api.Webhooks;
 using Parley.Infrastructure;
 using Prometheus;
@@ -42,6 +43,8 @@ public static class ApiServiceCollectionExtensions
         services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton<ApiKeyAuthenticator>();
         services.AddSingleton<ApiKeyFilter>();
+        services.AddSingleton<AdminApiKeyFilter>();
+        services.AddSingleton<TeamService>();
         services.AddSingleton<RateLimitFilter>();
         services.AddSingleton<BotTokenFilter>();
         services.AddSingleton<BotRequestValidator>();
@@ -88,6 +91,8 @@ public static class ApiServiceCollectionExtensions
     public static WebApplication MapParleyApi(this WebApplication app)
     {
         ArgumentNullException.ThrowIfNull(app);
+        // The admin API has its own group and filter (x-admin-api-key): the /v2 group's team key does not apply.
+        app.MapTeams();
         var v2 = app.MapGroup("/v2").AddEndpointFilter<ApiKeyFilter>().AddEndpointFilter<RateLimitFilter>();
         v2.MapBots();
         v2.MapWebhookEndpoints();

@@ -12,6 +12,7 @@ using Microsoft.Extensions.Options;
 using Parley.Api;
 using Parley.Api.Auth;
 using Parley.Api.Operations;
+using Parley.Api.Teams;
 using Parley.Core.Configuration;
 using Parley.Core.Locks;
 using Parley.Core.Queues;
@@ -73,6 +74,11 @@ public static class ServerHost
         builder.Services.AddParleyApi(roles.Has("api"), roles.Has("jobs"));
         builder.Services.AddSingleton<DatabaseStartup>();
         builder.Services.AddHostedService<RoleStartup>();
+        if (!settings.Get<FeatureOptions>().MultiTenant)
+        {
+            // Hosted services start after the database gate below, so the team is created on a migrated schema.
+            builder.Services.AddHostedService<SelfHostedTeamBootstrap>();
+        }
         if (apiKey is not null)
         {
             builder.Services.AddSingleton(apiKey);
