@@ -1,0 +1,303 @@
+using System.Buffers.Binary;
+using System.Text;
+using Parley.WebRtc.Dtls;
+using Parley.WebRtc.Ice;
+using Parley.WebRtc.Rtcp;
+using Parley.WebRtc.Rtp;
+using Parley.WebRtc.Sdp;
+using Parley.WebRtc.Srtp;
+
+namespace Parley.WebRtc.Transport;
+
+public enum PeerConnectionState
+{
+    New,
+    Connecting,
+    Connected,
+    Disconnected,
+    Failed,
+    Closed,
+}
+
+/// <summary>An incoming RTP packet with the mid of the transceiver it belongs to (null if unknown).</summary>
+public delegate void RtpPacketHandler(string? mid, ReadOnlySpan<byte> packet);
+
+public sealed record PeerConnectionOptions
+{
+    /// <summary>
+    /// The socket. A server shares one among many peers (ICE-lite, routed by ufrag, then address); a
+    /// client uses its own (full ICE, controlling).
+    /// </summary>
+    public required UdpSocketLoop Socket { get; init; }
+
+    public required bool IsServer { get; init; }
+
+    public DtlsCertificate? Certificate { get; init; }
+
+    public IceCredentials? Ice { get; init; }
+
+    public IReadOnlyList<SrtpProfile> Profiles { get; init; } = [SrtpProfile.AeadAes128Gcm, SrtpProfile.AesCm128HmacSha1_80];
+
+    /// <summary>Codecs accepted when answering (RTX follows its codec).</summary>
+    public IReadOnlyCollection<string> Codecs { get; init; } = ["opus", "VP8", "H264"];
+
+    /// <summary>The address put in our host candidate (ANNOUNCED_IP); the socket's own address by default.</summary>
+    public string? AnnouncedAddress { get; init; }
+}
+
+/// <summary>
+/// One remote peer (issue 5 item 8): offer/answer on top of <see cref="WebRtcTransport"/>. A server
+/// answers browser offers (ICE-lite, DTLS passive) or makes offers (ICE-lite, actpass) and takes the
+/// answer; a client (the native bot, the load tool) does the same as a full ICE controlling agent and
+/// DTLS client. The DTLS role chosen by the first negotiation is kept for every later one.
+/// Incoming RTP is tagged with its transceiver's mid (from the MID extension, latched per SSRC, or
+/// from a=ssrc lines).
+/// </summary>
+public sealed class PeerConnection : IDisposable
+{
+    private readonly PeerConnectionOptions _options;
+    private readonly DtlsCertificate _certificate;
+    private readonly IceCredentials _ice;
+    private readonly Dictionary<uint, string> _midBySsrc = [];
+    private readonly Lock _midLock = new();
+    private readonly byte[] _rtcpBuffer = new byte[64];
+    private WebRtcTransport? _transport;
+    private SessionDescription? _pendingOffer;
+    private int _midExtensionId;
+    private DtlsRole _ownRole;
+
+    public PeerConnection(PeerConnectionOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        _options = options;
+        _certificate = options.Certificate ?? DtlsCertificate.Generate();
+        _ice = options.Ice ?? IceCredentials.Generate();
+    }
+
+    public PeerConnectionState State { get; private set; }
+
+    public SessionDescription? LocalDescription { get; private set; }
+
+    public SessionDescription? RemoteDescription { get; private set; }
+
+    public SrtpProfile? Profile => _transport?.Profile;
+
+    /// <summary>The SSRC our RTCP feedback is sent from.</summary>
+    public uint RtcpSenderSsrc { get; init; } = 1;
+
+    public event Action<PeerConnectionState>? StateChanged;
+
+    public event RtpPacketHandler? RtpReceived;
+
+    public event PacketHandler? RtcpReceived;
+
+    /// <summary>Answers a remote offer; returns the answer SDP. Throws <see cref="ArgumentException"/> for an unusable offer.</summary>
+    public string AcceptOffer(string offerSdp)
+    {
+        var offer = Parse(offerSdp);
+        var first = offer.Media.FirstOrDefault(m => m.Port != 0) ?? throw new ArgumentException("The offer has no media.", nameof(offerSdp));
+        // An answerer that already has a transport keeps its DTLS role; a fresh one picks RFC 5763's
+        // default for its side: the server waits (passive), the client dials (active).
+        var setup = _transport is null
+            ? (_options.IsServer ? "passive" : "active")
+            : (_ownRole == DtlsRole.Server ? "passive" : "active");
+        if (!SdpNegotiation.TryCreateAnswer(offer, new SdpAnswerOptions
+        {
+            IceUfrag = _ice.Ufrag,
+            IcePwd = _ice.Pwd,
+            Fingerprint = _certificate.Fingerprint,
+            Setup = setup,
+            IceLite = _options.IsServer,
+            Candidates = [SdpCandidate.Host(CandidateEndPoint).ToString()],
+            Codecs = _options.Codecs,
+            AnswerToSendRecv = "sendrecv",
+        }, out var answer, out var error))
+        {
+            throw new ArgumentException(error, nameof(offerSdp));
+        }
+
+        RemoteDescription = offer;
+        LocalDescription = answer;
+        EnsureTransport(offer, first, setup == "passive" ? DtlsRole.Server : DtlsRole.Client);
+        return answer!.ToString();
+    }
+
+    /// <summary>Makes an offer with these sections (a=setup:actpass); complete it with <see cref="AcceptAnswer"/>.</summary>
+    public string CreateOffer(IReadOnlyList<SdpOfferSection> sections)
+    {
+        _pendingOffer = SdpOffer.Create(new SdpOfferOptions
+        {
+            IceUfrag = _ice.Ufrag,
+            IcePwd = _ice.Pwd,
+            Fingerprint = _certificate.Fingerprint,
+            IceLite = _options.IsServer,
+            Candidates = [SdpCandidate.Host(CandidateEndPoint).ToString()],
+            SessionVersion = (ulong)(LocalDescription is null ? 1 : 2),
+        }, sections);
+        return _pendingOffer.ToString();
+    }
+
+    /// <summary>Takes the answer to our last offer. Throws <see cref="ArgumentException"/> when it does not fit.</summary>
+    public void AcceptAnswer(string answerSdp)
+    {
+        var offer = _pendingOffer ?? throw new InvalidOperationException("No offer is pending.");
+        var answer = Parse(answerSdp);
+        if (SdpOffer.ValidateAnswer(offer, answer) is { } error)
+        {
+            throw new ArgumentException(error, nameof(answerSdp));
+        }
+
+        var first = answer.Media.First(m => m.Port != 0);
+        var role = answer.SetupOf(first) == "active" ? DtlsRole.Server : DtlsRole.Client;
+        if (_transport is not null && role != _ownRole)
+        {
+            throw new ArgumentException("The answer flips the DTLS role of an established transport.", nameof(answerSdp));
+        }
+
+        LocalDescription = offer;
+        RemoteDescription = answer;
+        _pendingOffer = null;
+        EnsureTransport(answer, first, role);
+    }
+
+    /// <summary>Runs ICE and DTLS; completes when media can flow.</summary>
+    public async Task ConnectAsync(CancellationToken cancellationToken = default)
+    {
+        var transport = _transport ?? throw new InvalidOperationException("Negotiate first (AcceptOffer or CreateOffer + AcceptAnswer).");
+        SetState(PeerConnectionState.Connecting);
+        try
+        {
+            await transport.ConnectAsync(cancellationToken).ConfigureAwait(false);
+            SetState(PeerConnectionState.Connected);
+        }
+        catch (Exception e) when (e is DtlsHandshakeException or TimeoutException or OperationCanceledException)
+        {
+            SetState(PeerConnectionState.Failed);
+            throw;
+        }
+    }
+
+    public SrtpResult SendRtp(Span<byte> buffer, int length) => _transport?.SendRtp(buffer, length) ?? SrtpResult.Malformed;
+
+    public SrtpResult SendRtcp(Span<byte> buffer, int length) => _transport?.SendRtcp(buffer, length) ?? SrtpResult.Malformed;
+
+    /// <summary>Asks the sender of <paramref name="mediaSsrc"/> for a key frame with a PLI (RFC 4585 §6.3.1).</summary>
+    public SrtpResult RequestKeyframe(uint mediaSsrc)
+    {
+        lock (_rtcpBuffer)
+        {
+            var length = RtcpPli.Write(_rtcpBuffer, RtcpSenderSsrc, mediaSsrc);
+            return SendRtcp(_rtcpBuffer, length);
+        }
+    }
+
+    public void Dispose()
+    {
+        _transport?.Dispose();
+        SetState(PeerConnectionState.Closed);
+    }
+
+    private System.Net.IPEndPoint CandidateEndPoint => _options.AnnouncedAddress is { } announced
+        ? new System.Net.IPEndPoint(System.Net.IPAddress.Parse(announced), _options.Socket.LocalEndPoint.Port)
+        : _options.Socket.LocalEndPoint;
+
+    private static SessionDescription Parse(string sdp) =>
+        SessionDescription.TryParse(sdp, out var description, out var error)
+            ? description!
+            : throw new ArgumentException("Bad SDP: " + error, nameof(sdp));
+
+    private void EnsureTransport(SessionDescription remote, SdpMediaDescription first, DtlsRole role)
+    {
+        LearnMids(remote);
+        if (_transport is not null)
+        {
+            return; // renegotiation: same transport, same role
+        }
+
+        var remoteFingerprint = remote.FingerprintOf(first) ?? throw new ArgumentException("The remote description has no fingerprint.");
+        var remoteUfrag = remote.IceUfragOf(first);
+        var remotePwd = remote.IcePwdOf(first);
+        _ownRole = role;
+        var transportOptions = new WebRtcTransportOptions
+        {
+            LocalIce = _ice,
+            Certificate = _certificate,
+            RemoteFingerprint = remoteFingerprint,
+            RemoteUfrag = remoteUfrag,
+            RemoteIce = _options.IsServer || remoteUfrag is null || remotePwd is null ? null : new IceCredentials(remoteUfrag, remotePwd),
+            RemoteCandidates = first.Candidates.Select(SdpCandidate.TryParse)
+                .Where(c => c is { Transport: "udp", Component: 1 }).OrderByDescending(c => c!.Priority)
+                .Select(c => c!.EndPoint).OfType<System.Net.IPEndPoint>().ToList(),
+            Dtls = new DtlsOptions { Profiles = _options.Profiles },
+            DtlsRole = role,
+        };
+        _transport = _options.IsServer
+            ? WebRtcTransport.CreateServer(_options.Socket, transportOptions)
+            : WebRtcTransport.CreateClient(_options.Socket, transportOptions);
+        _transport.RtpReceived += OnRtp;
+        _transport.RtcpReceived += packet => RtcpReceived?.Invoke(packet);
+        _transport.IceStateChanged += state =>
+        {
+            if (state == IceConnectionState.Disconnected && State == PeerConnectionState.Connected)
+            {
+                SetState(PeerConnectionState.Disconnected);
+            }
+            else if (state == IceConnectionState.Connected && State == PeerConnectionState.Disconnected)
+            {
+                SetState(PeerConnectionState.Connected);
+            }
+        };
+    }
+
+    /// <summary>The negotiated MID extension id and the SSRCs the remote side announced per mid.</summary>
+    private void LearnMids(SessionDescription remote)
+    {
+        lock (_midLock)
+        {
+            foreach (var media in remote.Media)
+            {
+                if (media.Mid is not { } mid)
+                {
+                    continue;
+                }
+
+                foreach (var ssrc in media.Ssrcs)
+                {
+                    _midBySsrc[ssrc.Ssrc] = mid;
+                }
+
+                if (media.Extmaps.FirstOrDefault(e => e.Uri == RtpExtensionUri.Mid) is { } extmap)
+                {
+                    _midExtensionId = extmap.Id;
+                }
+            }
+        }
+    }
+
+    private void OnRtp(ReadOnlySpan<byte> packet)
+    {
+        string? mid;
+        var ssrc = BinaryPrimitives.ReadUInt32BigEndian(packet[8..]);
+        lock (_midLock)
+        {
+            if (!_midBySsrc.TryGetValue(ssrc, out mid) && _midExtensionId != 0
+                && RtpPacket.TryParse(packet, out var rtp) && rtp.TryGetExtension(_midExtensionId, out var value) && !value.IsEmpty)
+            {
+                // Latch: libwebrtc stops sending MID once it gets receiver reports (interop notes).
+                mid = Encoding.ASCII.GetString(value);
+                _midBySsrc[ssrc] = mid;
+            }
+        }
+
+        RtpReceived?.Invoke(mid, packet);
+    }
+
+    private void SetState(PeerConnectionState state)
+    {
+        if (State != state && State != PeerConnectionState.Closed)
+        {
+            State = state;
+            StateChanged?.Invoke(state);
+        }
+    }
+}

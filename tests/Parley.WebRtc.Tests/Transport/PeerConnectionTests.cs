@@ -1,0 +1,152 @@
+using System.Collections.Concurrent;
+using System.Net;
+using Parley.WebRtc.Rtcp;
+using Parley.WebRtc.Rtp;
+using Parley.WebRtc.Sdp;
+using Parley.WebRtc.Srtp;
+using Parley.WebRtc.Transport;
+
+namespace Parley.WebRtc.Tests.Transport;
+
+/// <summary>Server and client peer connections negotiating with each other over UDP on 127.0.0.1.</summary>
+public sealed class PeerConnectionTests : IDisposable
+{
+    private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(30);
+    private readonly UdpSocketLoop _serverSocket = new(new IPEndPoint(IPAddress.Loopback, 0));
+    private readonly UdpSocketLoop _clientSocket = new(new IPEndPoint(IPAddress.Loopback, 0));
+
+    public PeerConnectionTests()
+    {
+        _serverSocket.Start();
+        _clientSocket.Start();
+    }
+
+    public void Dispose()
+    {
+        _clientSocket.Dispose();
+        _serverSocket.Dispose();
+    }
+
+    private static IReadOnlyList<SdpOfferSection> Sections(string direction, uint audioSsrc, uint videoSsrc) =>
+    [
+        new("audio", "0", direction, [SdpCodec.Opus()])
+        {
+            Extensions = [new SdpExtmap(1, null, RtpExtensionUri.Mid, null)],
+            Sources = [new SdpSource(audioSsrc, "c", "s", "a")],
+        },
+        new("video", "1", direction, [SdpCodec.Vp8()])
+        {
+            Extensions = [new SdpExtmap(1, null, RtpExtensionUri.Mid, null)],
+            Sources = [new SdpSource(videoSsrc, "c", "s", "v", RtxSsrc: videoSsrc + 1)],
+        },
+    ];
+
+    private static void Send(PeerConnection pc, uint ssrc, string mid, int count, bool withMid)
+    {
+        var buffer = new byte[1500];
+        for (var i = 0; i < count; i++)
+        {
+            var builder = new RtpPacketBuilder(buffer, mid == "0" ? (byte)111 : (byte)96, (ushort)i, (uint)i * 960, ssrc);
+            if (withMid)
+            {
+                builder.AddExtension(1, mid == "0" ? "0"u8 : "1"u8);
+            }
+
+            builder.AddPayload(new byte[100 + i]);
+            Assert.Equal(SrtpResult.Ok, pc.SendRtp(buffer, builder.Length));
+        }
+    }
+
+    private static async Task WaitFor(Func<bool> condition)
+    {
+        var start = DateTime.UtcNow;
+        while (!condition())
+        {
+            Assert.True(DateTime.UtcNow - start < Deadline, "timed out");
+            await Task.Delay(20);
+        }
+    }
+
+    [Fact]
+    public async Task Server_offers_client_answers_media_is_tagged_by_mid_and_keyframe_requests_arrive()
+    {
+        using var server = new PeerConnection(new PeerConnectionOptions { Socket = _serverSocket, IsServer = true });
+        using var client = new PeerConnection(new PeerConnectionOptions { Socket = _clientSocket, IsServer = false, Profiles = [SrtpProfile.AesCm128HmacSha1_80] });
+        var states = new ConcurrentQueue<PeerConnectionState>();
+        client.StateChanged += states.Enqueue;
+
+        var offer = server.CreateOffer(Sections("sendonly", 500, 600));
+        var answer = client.AcceptOffer(offer);
+        Assert.Contains("a=setup:active", answer, StringComparison.Ordinal);
+        Assert.DoesNotContain("a=ice-lite", answer, StringComparison.Ordinal);
+        server.AcceptAnswer(answer);
+
+        await Task.WhenAll(server.ConnectAsync(), client.ConnectAsync()).WaitAsync(Deadline);
+        Assert.Equal(PeerConnectionState.Connected, client.State);
+        Assert.Equal(SrtpProfile.AesCm128HmacSha1_80, client.Profile);
+
+        var received = new ConcurrentQueue<(string? Mid, uint Ssrc)>();
+        client.RtpReceived += (mid, packet) => received.Enqueue((mid, RtpPacket.TryParse(packet, out var rtp) ? rtp.Ssrc : 0));
+        var plis = new ConcurrentQueue<uint>();
+        server.RtcpReceived += compound =>
+        {
+            foreach (var packet in new RtcpCompoundEnumerator(compound))
+            {
+                if (RtcpPli.TryParse(packet, out var pli))
+                {
+                    plis.Enqueue(pli.MediaSsrc);
+                }
+            }
+        };
+
+        Send(server, 500, "0", 5, withMid: false);  // mid known from the offer's a=ssrc lines
+        Send(server, 700, "1", 5, withMid: true);   // unannounced SSRC: mid from the extension
+        await WaitFor(() => received.Count == 10);
+        Assert.All(received.Where(r => r.Ssrc == 500), r => Assert.Equal("0", r.Mid));
+        Assert.All(received.Where(r => r.Ssrc == 700), r => Assert.Equal("1", r.Mid));
+
+        Assert.Equal(SrtpResult.Ok, client.RequestKeyframe(600));
+        await WaitFor(() => plis.Count == 1);
+        Assert.Equal(600u, plis.Single());
+        Assert.Equal([PeerConnectionState.Connecting, PeerConnectionState.Connected], states);
+    }
+
+    [Fact]
+    public async Task Client_offers_server_answers_and_renegotiation_keeps_the_dtls_role()
+    {
+        using var server = new PeerConnection(new PeerConnectionOptions { Socket = _serverSocket, IsServer = true });
+        using var client = new PeerConnection(new PeerConnectionOptions { Socket = _clientSocket, IsServer = false });
+
+        var answer = server.AcceptOffer(client.CreateOffer(Sections("sendonly", 900, 910)));
+        Assert.Contains("a=setup:passive", answer, StringComparison.Ordinal);
+        Assert.Contains("a=ice-lite", answer, StringComparison.Ordinal);
+        client.AcceptAnswer(answer);
+        await Task.WhenAll(server.ConnectAsync(), client.ConnectAsync()).WaitAsync(Deadline);
+        Assert.Equal(SrtpProfile.AeadAes128Gcm, server.Profile);
+
+        var received = new ConcurrentQueue<string?>();
+        server.RtpReceived += (mid, _) => received.Enqueue(mid);
+        Send(client, 910, "1", 4, withMid: false);
+        await WaitFor(() => received.Count == 4);
+        Assert.All(received, mid => Assert.Equal("1", mid));
+
+        // A second offer from the client: the server still answers passive.
+        var again = server.AcceptOffer(client.CreateOffer(Sections("sendrecv", 900, 910)));
+        Assert.Contains("a=setup:passive", again, StringComparison.Ordinal);
+        client.AcceptAnswer(again);
+        Assert.Throws<ArgumentException>(() =>
+        {
+            client.CreateOffer(Sections("sendrecv", 900, 910));
+            client.AcceptAnswer(again.Replace("a=setup:passive", "a=setup:active", StringComparison.Ordinal));
+        });
+    }
+
+    [Fact]
+    public void Unusable_sdp_is_refused_with_argument_exceptions()
+    {
+        using var server = new PeerConnection(new PeerConnectionOptions { Socket = _serverSocket, IsServer = true });
+        Assert.Throws<ArgumentException>(() => server.AcceptOffer("not sdp"));
+        Assert.Throws<InvalidOperationException>(() => server.AcceptAnswer("v=0"));
+        Assert.Throws<InvalidOperationException>(() => server.ConnectAsync().GetAwaiter().GetResult());
+    }
+}
