@@ -85,6 +85,7 @@ public sealed class ChromiumInteropTests(ITestOutputHelper output)
         Assert.Contains(later.Ice, new[] { "connected", "completed" });
         Assert.Equal("connected", later.Dtls);
         Assert.True(echo.EchoedPackets > 0);
+        Assert.True(echo.OfferRoundTripped, "Chromium's offer did not serialise back unchanged");
         Assert.Equal(profile, echo.Transport!.Profile);
         Assert.Empty(errors);
     }
@@ -151,6 +152,7 @@ public sealed class ChromiumInteropTests(ITestOutputHelper output)
         Assert.Contains(later.Ice, new[] { "connected", "completed" });
         Assert.Equal("connected", later.Dtls);
         Assert.Equal(profile, sfu.Subscriber!.Profile);
+        Assert.True(sfu.ChromiumSdpRoundTripped, "Chromium's offer or answer did not serialise back unchanged");
         Assert.Empty(errors);
     }
 

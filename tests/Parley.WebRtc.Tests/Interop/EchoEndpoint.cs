@@ -37,6 +37,9 @@ internal sealed class EchoEndpoint : IDisposable
 
     public long EchoedPackets { get; private set; }
 
+    /// <summary>Whether Chromium's own offer serialised back byte for byte after parsing.</summary>
+    public bool OfferRoundTripped { get; private set; }
+
     public WebRtcTransport? Transport => _transport;
 
     public Task? Connected { get; private set; }
@@ -48,6 +51,8 @@ internal sealed class EchoEndpoint : IDisposable
         {
             throw new InvalidOperationException("bad offer: " + error);
         }
+
+        OfferRoundTripped = offer!.ToString() == offerText;
 
         var media = offer!.Media[0];
         var options = new SdpAnswerOptions

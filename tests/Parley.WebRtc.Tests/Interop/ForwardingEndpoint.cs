@@ -42,6 +42,9 @@ internal sealed class ForwardingEndpoint : IDisposable
 
     public long ForwardedPackets { get; private set; }
 
+    /// <summary>Whether Chromium's offer (publish) and answer (subscribe) serialised back byte for byte.</summary>
+    public bool ChromiumSdpRoundTripped { get; private set; } = true;
+
     public WebRtcTransport? Subscriber => _subscriber;
 
     private string Candidate => string.Create(CultureInfo.InvariantCulture, $"1 1 udp 2130706431 127.0.0.1 {_socket.LocalEndPoint.Port} typ host");
@@ -53,7 +56,8 @@ internal sealed class ForwardingEndpoint : IDisposable
             throw new InvalidOperationException(error);
         }
 
-        foreach (var map in offer!.Media.SelectMany(m => m.RtpMaps))
+        ChromiumSdpRoundTripped &= offer!.ToString() == offerText;
+        foreach (var map in offer.Media.SelectMany(m => m.RtpMaps))
         {
             _publisherCodecs.TryAdd(map.PayloadType, map.Encoding.ToUpperInvariant());
         }
@@ -117,7 +121,8 @@ internal sealed class ForwardingEndpoint : IDisposable
             throw new InvalidOperationException(error);
         }
 
-        var media = answer!.Media[0];
+        ChromiumSdpRoundTripped &= answer!.ToString() == answerText;
+        var media = answer.Media[0];
         _subscriber = WebRtcTransport.CreateServer(_socket, new WebRtcTransportOptions
         {
             LocalIce = _subscribeIce,
