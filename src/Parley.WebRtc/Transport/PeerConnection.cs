@@ -1,5 +1,7 @@
 using System.Buffers.Binary;
 using System.Text;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 using Parley.WebRtc.Dtls;
 using Parley.WebRtc.Ice;
 using Parley.WebRtc.Rtcp;
@@ -43,6 +45,8 @@ public sealed record PeerConnectionOptions
 
     /// <summary>The address put in our host candidate (ANNOUNCED_IP); the socket's own address by default.</summary>
     public string? AnnouncedAddress { get; init; }
+
+    public ILogger Logger { get; init; } = NullLogger.Instance;
 }
 
 /// <summary>
@@ -230,6 +234,7 @@ public sealed class PeerConnection : IDisposable
                 .Select(c => c!.EndPoint).OfType<System.Net.IPEndPoint>().ToList(),
             Dtls = new DtlsOptions { Profiles = _options.Profiles },
             DtlsRole = role,
+            Logger = _options.Logger,
         };
         _transport = _options.IsServer
             ? WebRtcTransport.CreateServer(_options.Socket, transportOptions)

@@ -1,5 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 using Parley.WebRtc.Dtls;
 using Parley.WebRtc.Ice;
 using Parley.WebRtc.Srtp;
@@ -35,6 +37,9 @@ public sealed record WebRtcTransportOptions
     /// a browser answering our offer with a=setup:passive makes us the DTLS client on a server transport.
     /// </summary>
     public DtlsRole? DtlsRole { get; init; }
+
+    /// <summary>Where ICE/DTLS state changes and failures are logged; nothing by default.</summary>
+    public ILogger Logger { get; init; } = NullLogger.Instance;
 }
 
 /// <summary>
@@ -143,6 +148,7 @@ public sealed class WebRtcTransport : IDatagramHandler, IDisposable
                     _controlling!.Poll(SendStun);
                     if (_controlling.State == IceConnectionState.Disconnected)
                     {
+                        WebRtcLog.ConnectFailed(_options.Logger, _options.LocalIce.Ufrag, "no ICE candidate answered");
                         throw new TimeoutException("ICE: no candidate answered.");
                     }
                 }
@@ -153,9 +159,20 @@ public sealed class WebRtcTransport : IDatagramHandler, IDisposable
             _ = KeepConsentAsync(cancellationToken);
         }
 
-        await _iceConnected.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
-        handshake ??= _dtls.HandshakeAsync(cancellationToken);
-        var keys = await handshake.ConfigureAwait(false);
+        SrtpKeyingMaterial keys;
+        try
+        {
+            await _iceConnected.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+            handshake ??= _dtls.HandshakeAsync(cancellationToken);
+            keys = await handshake.ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is DtlsHandshakeException or TimeoutException or OperationCanceledException)
+        {
+            WebRtcLog.ConnectFailed(_options.Logger, _options.LocalIce.Ufrag, e.Message);
+            throw;
+        }
+
+        WebRtcLog.DtlsConnected(_options.Logger, _options.LocalIce.Ufrag, keys.Profile);
         Profile = keys.Profile;
         lock (_sendLock)
         {
@@ -287,7 +304,12 @@ public sealed class WebRtcTransport : IDatagramHandler, IDisposable
         var result = isRtcp ? context.UnprotectRtcp(datagram, out var length) : context.UnprotectRtp(datagram, out length);
         if (result != SrtpResult.Ok)
         {
-            Interlocked.Increment(ref _srtpDrops);
+            var total = Interlocked.Increment(ref _srtpDrops);
+            if (_options.Logger.IsEnabled(LogLevel.Debug))
+            {
+                WebRtcLog.SrtpDropped(_options.Logger, _options.LocalIce.Ufrag, result, total);
+            }
+
             return;
         }
 
@@ -335,6 +357,7 @@ public sealed class WebRtcTransport : IDatagramHandler, IDisposable
 
     private void OnIceState(IceConnectionState state)
     {
+        WebRtcLog.IceState(_options.Logger, _options.LocalIce.Ufrag, state);
         if (state == IceConnectionState.Connected)
         {
             _iceConnected.TrySetResult();

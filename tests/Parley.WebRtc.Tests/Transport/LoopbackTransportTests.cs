@@ -18,6 +18,7 @@ public sealed class LoopbackTransportTests : IDisposable
 {
     private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(30);
     private readonly List<IDisposable> _cleanup = [];
+    private readonly ListLogger _serverLog = new();
 
     public void Dispose()
     {
@@ -66,6 +67,7 @@ public sealed class LoopbackTransportTests : IDisposable
                 Certificate = serverCertificate,
                 RemoteFingerprint = clientCertificate.Fingerprint,
                 Dtls = dtls,
+                Logger = _serverLog,
             })),
         };
         var clientSocket = Keep(new UdpSocketLoop(new IPEndPoint(IPAddress.Loopback, 0)));
@@ -159,6 +161,8 @@ public sealed class LoopbackTransportTests : IDisposable
         AssertReceived(clientB, 0xB2, 20);
         Assert.Equal(0, serverA.Transport.SrtpDrops + serverB.Transport.SrtpDrops);
         Assert.Equal(0, serverSocket.HandlerErrors);
+        Assert.Equal(2, _serverLog.Events.Count(e => e.EventId == 5101 && e.Message.Contains(profile.ToString(), StringComparison.Ordinal)));
+        Assert.Contains(_serverLog.Events, e => e.EventId == 5100 && e.Message.EndsWith("Connected", StringComparison.Ordinal));
     }
 
     [Fact]
