@@ -9,8 +9,10 @@ using Parley.Api.Auth;
 using Parley.Api.Bots;
 using Parley.Api.Http;
 using Parley.Api.Internal;
+using Parley.Api.Jobs;
 using Parley.Api.Observability;
 using Parley.Api.Operations;
+using Parley.Api.ScheduledBots;
 using Parley.Api.Teams;
 using Parley.Api.Webhooks;
 using Parley.Infrastructure;
@@ -63,9 +65,17 @@ public static class ApiServiceCollectionExtensions
             services.AddHostedService(sp => sp.GetRequiredService<OutboxDispatcher>());
         }
 
+        services.AddSingleton<ScheduledBotSignals>();
+        services.AddSingleton<IParleyJob, ScheduledBotJob>();
+        services.AddSingleton<IParleyJob, PickupDelayedJob>();
+        services.AddSingleton<IParleyJob, DataRetentionJob>();
+        services.AddSingleton<IParleyJob, TeamPermanentDeletionJob>();
+        services.AddSingleton<IParleyJob, WebhookRetryJob>();
+        services.AddSingleton<JobRunner>();
         if (jobsRole)
         {
             services.AddHostedService(sp => sp.GetRequiredService<WebhookDeliveryLoop>());
+            services.AddHostedService(sp => sp.GetRequiredService<JobRunner>());
         }
 
         services.ConfigureHttpJsonOptions(o =>
@@ -95,6 +105,7 @@ public static class ApiServiceCollectionExtensions
         app.MapTeams();
         var v2 = app.MapGroup("/v2").AddEndpointFilter<ApiKeyFilter>().AddEndpointFilter<RateLimitFilter>();
         v2.MapBots();
+        v2.MapScheduledBots();
         v2.MapWebhookEndpoints();
         app.MapInternalBots();
         // Signed download links carry their own authorisation (no API key): they are handed to third parties.

@@ -12,6 +12,7 @@ internal static class ParleyCommandLine
         root.Subcommands.Add(ServeCommand.Create());
         root.Subcommands.Add(MigrateCommand.Create());
         root.Subcommands.Add(VersionCommand.Create());
+        root.Subcommands.Add(JobCommand.Create());
         root.Subcommands.Add(TeamsCommand.Create());
         root.Subcommands.Add(KeysCommand.Create());
         return root;

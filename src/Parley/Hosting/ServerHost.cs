@@ -47,31 +47,9 @@ public static class ServerHost
             Listen(kestrel, server.Host, server.Port);
         });
 
-        foreach (var options in settings.All)
-        {
-            Register(builder.Services, options);
-        }
-
-        builder.Services.AddSingleton(roles);
-        builder.Services.AddSingleton(TimeProvider.System);
-        builder.Services.AddParleyData(database);
-        builder.Services.AddParleyInfrastructure(settings);
-        var queue = settings.Get<QueueOptions>();
-        if (!queue.IsSqsConfigured)
-        {
-            builder.Services.AddSingleton<IBotJobQueue>(sp => new EmbeddedBotJobQueue(
-                sp.GetRequiredService<ParleyDbContextFactory>(), sp.GetRequiredService<TimeProvider>(), queue.MaxReceives));
-        }
-
+        builder.Services.AddParleyServices(settings, roles, database);
         var redis = settings.Get<RedisOptions>();
-        if (redis.Url is null)
-        {
-            // Without Redis the duplicate-bot lock lives in the database (advisory locks on PostgreSQL).
-            builder.Services.AddSingleton<IDistributedLock>(sp => new DatabaseDistributedLock(database, sp.GetRequiredService<TimeProvider>()));
-        }
-
         builder.Services.AddParleyHttp(withRedis: redis.Url is not null);
-        builder.Services.AddParleyApi(roles.Has("api"), roles.Has("jobs"));
         builder.Services.AddSingleton<DatabaseStartup>();
         builder.Services.AddHostedService<RoleStartup>();
         if (!settings.Get<FeatureOptions>().MultiTenant)
@@ -79,10 +57,8 @@ public static class ServerHost
             // Hosted services start after the database gate below, so the team is created on a migrated schema.
             builder.Services.AddHostedService<SelfHostedTeamBootstrap>();
         }
-        if (apiKey is not null)
-        {
-            builder.Services.AddSingleton(apiKey);
-        }
+        // Multi-tenant mode has no static key; ApiKeyAuthenticator takes a null one then (DI needs a registration).
+        builder.Services.AddSingleton<StaticApiKey>(_ => apiKey!);
 
         await using var app = builder.Build();
         var gate = await app.Services.GetRequiredService<DatabaseStartup>().PrepareAsync(Console.Error, CancellationToken.None);
@@ -131,15 +107,6 @@ public static class ServerHost
         {
             kestrel.Listen(IPAddress.Parse(host), port);
         }
-    }
-
-    /// <summary>Each options object is available both as itself and as IOptions&lt;T&gt;.</summary>
-    private static void Register(IServiceCollection services, object options)
-    {
-        var type = options.GetType();
-        services.AddSingleton(type, options);
-        var wrapper = Activator.CreateInstance(typeof(OptionsWrapper<>).MakeGenericType(type), options)!;
-        services.AddSingleton(typeof(IOptions<>).MakeGenericType(type), wrapper);
     }
 
     /// <summary>
