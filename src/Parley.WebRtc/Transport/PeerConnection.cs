@@ -21,8 +21,14 @@ public enum PeerConnectionState
     Closed,
 }
 
-/// <summary>An incoming RTP packet with the mid of the transceiver it belongs to (null if unknown).</summary>
-public delegate void RtpPacketHandler(string? mid, ReadOnlySpan<byte> packet);
+/// <summary>
+/// Which negotiated stream an SSRC carries: the transceiver's mid, and for simulcast the layer's rid
+/// (RFC 8852); <see cref="IsRepair"/> when the SSRC carries retransmissions for that rid (repaired-rid).
+/// </summary>
+public sealed record RtpStreamInfo(string? Mid, string? Rid, bool IsRepair);
+
+/// <summary>An incoming RTP packet and the stream it belongs to (null while nothing identifies it).</summary>
+public delegate void RtpPacketHandler(RtpStreamInfo? stream, ReadOnlySpan<byte> packet);
 
 public sealed record PeerConnectionOptions
 {
@@ -54,20 +60,22 @@ public sealed record PeerConnectionOptions
 /// answers browser offers (ICE-lite, DTLS passive) or makes offers (ICE-lite, actpass) and takes the
 /// answer; a client (the native bot, the load tool) does the same as a full ICE controlling agent and
 /// DTLS client. The DTLS role chosen by the first negotiation is kept for every later one.
-/// Incoming RTP is tagged with its transceiver's mid (from the MID extension, latched per SSRC, or
-/// from a=ssrc lines).
+/// Incoming RTP is tagged with its transceiver's mid and simulcast rid (from the MID/RID extensions,
+/// latched per SSRC, or from a=ssrc lines).
 /// </summary>
 public sealed class PeerConnection : IDisposable
 {
     private readonly PeerConnectionOptions _options;
     private readonly DtlsCertificate _certificate;
     private readonly IceCredentials _ice;
-    private readonly Dictionary<uint, string> _midBySsrc = [];
+    private readonly Dictionary<uint, RtpStreamInfo> _streamBySsrc = [];
     private readonly Lock _midLock = new();
     private readonly byte[] _rtcpBuffer = new byte[64];
     private WebRtcTransport? _transport;
     private SessionDescription? _pendingOffer;
     private int _midExtensionId;
+    private int _ridExtensionId;
+    private int _repairedRidExtensionId;
     private DtlsRole _ownRole;
 
     public PeerConnection(PeerConnectionOptions options)
@@ -254,7 +262,7 @@ public sealed class PeerConnection : IDisposable
         };
     }
 
-    /// <summary>The negotiated MID extension id and the SSRCs the remote side announced per mid.</summary>
+    /// <summary>The negotiated MID/RID extension ids and the SSRCs the remote side announced per mid.</summary>
     private void LearnMids(SessionDescription remote)
     {
         lock (_midLock)
@@ -266,14 +274,26 @@ public sealed class PeerConnection : IDisposable
                     continue;
                 }
 
+                var rtx = media.SsrcGroups.Where(g => g.Semantics == "FID" && g.Ssrcs.Count == 2).Select(g => g.Ssrcs[1]).ToHashSet();
                 foreach (var ssrc in media.Ssrcs)
                 {
-                    _midBySsrc[ssrc.Ssrc] = mid;
+                    _streamBySsrc[ssrc.Ssrc] = new RtpStreamInfo(mid, null, rtx.Contains(ssrc.Ssrc));
                 }
 
-                if (media.Extmaps.FirstOrDefault(e => e.Uri == RtpExtensionUri.Mid) is { } extmap)
+                foreach (var extmap in media.Extmaps)
                 {
-                    _midExtensionId = extmap.Id;
+                    switch (extmap.Uri)
+                    {
+                        case RtpExtensionUri.Mid:
+                            _midExtensionId = extmap.Id;
+                            break;
+                        case RtpExtensionUri.Rid:
+                            _ridExtensionId = extmap.Id;
+                            break;
+                        case RtpExtensionUri.RepairedRid:
+                            _repairedRidExtensionId = extmap.Id;
+                            break;
+                    }
                 }
             }
         }
@@ -281,21 +301,30 @@ public sealed class PeerConnection : IDisposable
 
     private void OnRtp(ReadOnlySpan<byte> packet)
     {
-        string? mid;
+        RtpStreamInfo? stream;
         var ssrc = BinaryPrimitives.ReadUInt32BigEndian(packet[8..]);
         lock (_midLock)
         {
-            if (!_midBySsrc.TryGetValue(ssrc, out mid) && _midExtensionId != 0
-                && RtpPacket.TryParse(packet, out var rtp) && rtp.TryGetExtension(_midExtensionId, out var value) && !value.IsEmpty)
+            if ((!_streamBySsrc.TryGetValue(ssrc, out stream) || stream.Mid is null) && RtpPacket.TryParse(packet, out var rtp))
             {
-                // Latch: libwebrtc stops sending MID once it gets receiver reports (interop notes).
-                mid = Encoding.ASCII.GetString(value);
-                _midBySsrc[ssrc] = mid;
+                // Latch on the first packet that names its stream: libwebrtc stops sending MID and RID
+                // once it gets receiver reports for the SSRC (interop notes).
+                var mid = Extension(rtp, _midExtensionId);
+                var rid = Extension(rtp, _ridExtensionId);
+                var repaired = Extension(rtp, _repairedRidExtensionId);
+                if (mid is not null)
+                {
+                    stream = new RtpStreamInfo(mid, rid ?? repaired, repaired is not null);
+                    _streamBySsrc[ssrc] = stream;
+                }
             }
         }
 
-        RtpReceived?.Invoke(mid, packet);
+        RtpReceived?.Invoke(stream, packet);
     }
+
+    private static string? Extension(RtpPacket rtp, int id) =>
+        id != 0 && rtp.TryGetExtension(id, out var value) && !value.IsEmpty ? Encoding.ASCII.GetString(value) : null;
 
     private void SetState(PeerConnectionState state)
     {

@@ -86,7 +86,7 @@ public sealed class PeerConnectionTests : IDisposable
         Assert.Equal(SrtpProfile.AesCm128HmacSha1_80, client.Profile);
 
         var received = new ConcurrentQueue<(string? Mid, uint Ssrc)>();
-        client.RtpReceived += (mid, packet) => received.Enqueue((mid, RtpPacket.TryParse(packet, out var rtp) ? rtp.Ssrc : 0));
+        client.RtpReceived += (stream, packet) => received.Enqueue((stream?.Mid, RtpPacket.TryParse(packet, out var rtp) ? rtp.Ssrc : 0));
         var plis = new ConcurrentQueue<uint>();
         server.RtcpReceived += compound =>
         {
@@ -125,7 +125,7 @@ public sealed class PeerConnectionTests : IDisposable
         Assert.Equal(SrtpProfile.AeadAes128Gcm, server.Profile);
 
         var received = new ConcurrentQueue<string?>();
-        server.RtpReceived += (mid, _) => received.Enqueue(mid);
+        server.RtpReceived += (stream, _) => received.Enqueue(stream?.Mid);
         Send(client, 910, "1", 4, withMid: false);
         await WaitFor(() => received.Count == 4);
         Assert.All(received, mid => Assert.Equal("1", mid));
@@ -139,6 +139,53 @@ public sealed class PeerConnectionTests : IDisposable
             client.CreateOffer(Sections("sendrecv", 900, 910));
             client.AcceptAnswer(again.Replace("a=setup:passive", "a=setup:active", StringComparison.Ordinal));
         });
+    }
+
+    [Fact]
+    public async Task Simulcast_layers_are_told_apart_by_rid_and_repair_streams_by_repaired_rid()
+    {
+        using var server = new PeerConnection(new PeerConnectionOptions { Socket = _serverSocket, IsServer = true });
+        using var client = new PeerConnection(new PeerConnectionOptions { Socket = _clientSocket, IsServer = false });
+        IReadOnlyList<SdpOfferSection> sections =
+        [
+            new("video", "0", "sendonly", [SdpCodec.Vp8()])
+            {
+                Extensions =
+                [
+                    new SdpExtmap(1, null, RtpExtensionUri.Mid, null),
+                    new SdpExtmap(2, null, RtpExtensionUri.Rid, null),
+                    new SdpExtmap(3, null, RtpExtensionUri.RepairedRid, null),
+                ],
+            },
+        ];
+        client.AcceptAnswer(server.AcceptOffer(client.CreateOffer(sections)));
+        await Task.WhenAll(server.ConnectAsync(), client.ConnectAsync()).WaitAsync(Deadline);
+
+        var seen = new ConcurrentQueue<(uint Ssrc, RtpStreamInfo? Stream)>();
+        server.RtpReceived += (stream, packet) => seen.Enqueue((RtpPacket.TryParse(packet, out var rtp) ? rtp.Ssrc : 0, stream));
+        var buffer = new byte[200];
+        void SendLayer(uint ssrc, ushort seq, string? rid, string? repairedRid)
+        {
+            var builder = new RtpPacketBuilder(buffer, 96, seq, 0, ssrc);
+            if (rid is not null || repairedRid is not null)
+            {
+                builder.AddExtension(1, "0"u8);
+                builder.AddExtension(rid is null ? 3 : 2, System.Text.Encoding.ASCII.GetBytes(rid ?? repairedRid!));
+            }
+
+            builder.AddPayload([1, 2, 3]);
+            Assert.Equal(SrtpResult.Ok, client.SendRtp(buffer, builder.Length));
+        }
+
+        SendLayer(10, 1, "q", null);
+        SendLayer(20, 1, "h", null);
+        SendLayer(30, 1, null, "h");
+        SendLayer(10, 2, null, null); // MID/RID no longer sent: the latch still knows it
+        await WaitFor(() => seen.Count == 4);
+        var bySsrc = seen.GroupBy(s => s.Ssrc).ToDictionary(g => g.Key, g => g.Select(x => x.Stream).ToList());
+        Assert.All(bySsrc[10], s => Assert.Equal(new RtpStreamInfo("0", "q", false), s));
+        Assert.Equal(new RtpStreamInfo("0", "h", false), bySsrc[20].Single());
+        Assert.Equal(new RtpStreamInfo("0", "h", true), bySsrc[30].Single());
     }
 
     [Fact]
