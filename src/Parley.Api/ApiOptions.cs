@@ -3,7 +3,7 @@ using Parley.Core.Configuration;
 namespace Parley.Api;
 
 /// <summary>Behaviour of the public API: administration, rate limits, webhooks.</summary>
-public sealed class ApiOptions
+public sealed class ApiOptions : ISettingsValidation
 {
     public const string SectionName = "Api";
 
@@ -33,6 +33,15 @@ public sealed class ApiOptions
 
     [Setting("PARLEY_SCHEDULED_BOT_LEAD_SECONDS", Description = "How long before join_at a scheduled bot is handed over, so that it is in the call on time.", Min = 0, Max = 3600)]
     public int ScheduledBotLeadSeconds { get; set; } = 60;
+
+    public void Validate(SettingsValidationContext context)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        if (ParseSchedule(WebhookRetrySchedule) is null)
+        {
+            context.Add("PARLEY_WEBHOOK_RETRY_SCHEDULE", string.Join(',', WebhookRetrySchedule), "expected a comma list of delays in seconds (0 to 604800), e.g. 0,5,10,300");
+        }
+    }
 
     /// <summary>The retry schedule as delays; validated at start by <see cref="ParseSchedule"/>.</summary>
     public IReadOnlyList<TimeSpan> RetryDelays => ParseSchedule(WebhookRetrySchedule) ?? [TimeSpan.Zero];
