@@ -20,16 +20,10 @@ internal static class KeysCommand
 
     private static Command CreateKey()
     {
-        var settings = new SettingsOptions();
         var team = TeamOption();
         var name = new Option<string?>("--name") { Description = $"A name to tell the key apart (default: {TeamService.DefaultKeyName})." };
         var json = TeamAdministration.JsonOption();
-        var command = new Command("create", "Creates an API key for a team and prints it once.");
-        command.Options.Add(team);
-        command.Options.Add(name);
-        command.Options.Add(json);
-        settings.AddTo(command);
-        command.SetAction((parse, cancellationToken) => TeamAdministration.RunAsync(parse, settings, "keys create", async teams =>
+        return TeamAdministration.Leaf("keys create", "Creates an API key for a team and prints it once.", [team, name, json], async (parse, teams, cancellationToken) =>
         {
             var teamId = parse.GetValue(team)!;
             var keyName = parse.GetValue(name);
@@ -39,69 +33,33 @@ internal static class KeysCommand
             }
 
             var result = await teams.CreateKeyAsync(teamId, keyName, cancellationToken);
-            if (result.Outcome != TeamOutcome.Ok)
-            {
-                return TeamAdministration.NotFound("keys create", result.Outcome, teamId, null);
-            }
-
-            if (parse.GetValue(json))
-            {
-                TeamAdministration.WriteJson(result.Value!);
-            }
-            else
-            {
-                TeamAdministration.PrintNewKey(result.Value!);
-            }
-
-            return ExitCodes.Success;
-        }, cancellationToken));
-        return command;
+            return result.Outcome != TeamOutcome.Ok
+                ? TeamAdministration.NotFound("keys create", result.Outcome, teamId, null)
+                : TeamAdministration.Output(parse.GetValue(json), result.Value!, TeamAdministration.PrintNewKey);
+        });
     }
 
     private static Command ListKeys()
     {
-        var settings = new SettingsOptions();
         var team = TeamOption();
         var json = TeamAdministration.JsonOption();
-        var command = new Command("list", "Lists a team's API keys, revoked ones included: prefix, name and times, never the key.");
-        command.Options.Add(team);
-        command.Options.Add(json);
-        settings.AddTo(command);
-        command.SetAction((parse, cancellationToken) => TeamAdministration.RunAsync(parse, settings, "keys list", async teams =>
+        return TeamAdministration.Leaf("keys list", "Lists a team's API keys, revoked ones included: prefix, name and times, never the key.", [team, json], async (parse, teams, cancellationToken) =>
         {
             var teamId = parse.GetValue(team)!;
             var result = await teams.ListKeysAsync(teamId, cancellationToken);
-            if (result.Outcome != TeamOutcome.Ok)
-            {
-                return TeamAdministration.NotFound("keys list", result.Outcome, teamId, null);
-            }
-
-            if (parse.GetValue(json))
-            {
-                TeamAdministration.WriteJson(result.Value!);
-            }
-            else
-            {
-                TeamAdministration.WriteTable(
+            return result.Outcome != TeamOutcome.Ok
+                ? TeamAdministration.NotFound("keys list", result.Outcome, teamId, null)
+                : TeamAdministration.Output(parse.GetValue(json), result.Value!, keys => TeamAdministration.WriteTable(
                     ["ID", "NAME", "PREFIX", "CREATED", "LAST USED", "REVOKED"],
-                    result.Value!.Select(k => new[] { k.Id, k.Name, k.Prefix, TeamAdministration.Time(k.CreatedAt), TeamAdministration.Time(k.LastUsedAt), TeamAdministration.Time(k.RevokedAt) }));
-            }
-
-            return ExitCodes.Success;
-        }, cancellationToken));
-        return command;
+                    keys.Select(k => new[] { k.Id, k.Name, k.Prefix, TeamAdministration.Time(k.CreatedAt), TeamAdministration.Time(k.LastUsedAt), TeamAdministration.Time(k.RevokedAt) })));
+        });
     }
 
     private static Command RevokeKey()
     {
-        var settings = new SettingsOptions();
         var team = TeamOption();
         var keyId = new Argument<string>("key-id") { Description = "The key to revoke (its id, from `parley keys list`)." };
-        var command = new Command("revoke", "Revokes an API key; running servers refuse it within a few seconds.");
-        command.Options.Add(team);
-        command.Arguments.Add(keyId);
-        settings.AddTo(command);
-        command.SetAction((parse, cancellationToken) => TeamAdministration.RunAsync(parse, settings, "keys revoke", async teams =>
+        return TeamAdministration.Leaf("keys revoke", "Revokes an API key; running servers refuse it within a few seconds.", [team, keyId], async (parse, teams, cancellationToken) =>
         {
             var teamId = parse.GetValue(team)!;
             var id = parse.GetValue(keyId)!;
@@ -113,7 +71,6 @@ internal static class KeysCommand
 
             Console.Out.WriteLine($"Revoked API key {id} ({result.Value!.Prefix}…) of team {teamId} at {TeamAdministration.Time(result.Value.RevokedAt)}.");
             return ExitCodes.Success;
-        }, cancellationToken));
-        return command;
+        });
     }
 }

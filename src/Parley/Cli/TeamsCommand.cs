@@ -23,14 +23,9 @@ internal static class TeamsCommand
 
     private static Command CreateTeam()
     {
-        var settings = new SettingsOptions();
         var name = new Option<string>("--name") { Description = "The team's name, 1 to 255 characters.", Required = true };
         var json = TeamAdministration.JsonOption();
-        var command = new Command("create", "Creates a team and its first API key, and prints the key once.");
-        command.Options.Add(name);
-        command.Options.Add(json);
-        settings.AddTo(command);
-        command.SetAction((parse, cancellationToken) => TeamAdministration.RunAsync(parse, settings, "teams create", async teams =>
+        return TeamAdministration.Leaf("teams create", "Creates a team and its first API key, and prints the key once.", [name, json], async (parse, teams, cancellationToken) =>
         {
             var teamName = parse.GetValue(name)!;
             if (TeamService.CheckName(teamName, required: true) is { } problem)
@@ -39,31 +34,19 @@ internal static class TeamsCommand
             }
 
             var created = await teams.CreateTeamAsync(teamName, null, cancellationToken);
-            if (parse.GetValue(json))
+            return TeamAdministration.Output(parse.GetValue(json), created, c =>
             {
-                TeamAdministration.WriteJson(created);
-            }
-            else
-            {
-                Console.Out.WriteLine($"Created team {created.TeamId} ({created.Name}).");
-                TeamAdministration.PrintNewKey(created.ApiKey);
-            }
-
-            return ExitCodes.Success;
-        }, cancellationToken));
-        return command;
+                Console.Out.WriteLine($"Created team {c.TeamId} ({c.Name}).");
+                TeamAdministration.PrintNewKey(c.ApiKey);
+            });
+        });
     }
 
     private static Command ListTeams()
     {
-        var settings = new SettingsOptions();
         var includeDeleted = new Option<bool>("--include-deleted") { Description = "Also lists soft-deleted teams." };
         var json = TeamAdministration.JsonOption();
-        var command = new Command("list", "Lists teams, newest first.");
-        command.Options.Add(includeDeleted);
-        command.Options.Add(json);
-        settings.AddTo(command);
-        command.SetAction((parse, cancellationToken) => TeamAdministration.RunAsync(parse, settings, "teams list", async teams =>
+        return TeamAdministration.Leaf("teams list", "Lists teams, newest first.", [includeDeleted, json], async (parse, teams, cancellationToken) =>
         {
             var all = new List<TeamView>();
             Cursor? cursor = null;
@@ -75,30 +58,16 @@ internal static class TeamsCommand
             }
             while (cursor is not null);
 
-            if (parse.GetValue(json))
-            {
-                TeamAdministration.WriteJson(all);
-            }
-            else
-            {
-                TeamAdministration.WriteTable(
-                    ["ID", "NAME", "CREATED", "DELETED"],
-                    all.Select(t => new[] { t.TeamId, t.Name, TeamAdministration.Time(t.CreatedAt), TeamAdministration.Time(t.DeletedAt) }));
-            }
-
-            return ExitCodes.Success;
-        }, cancellationToken));
-        return command;
+            return TeamAdministration.Output(parse.GetValue(json), all, list => TeamAdministration.WriteTable(
+                ["ID", "NAME", "CREATED", "DELETED"],
+                list.Select(t => new[] { t.TeamId, t.Name, TeamAdministration.Time(t.CreatedAt), TeamAdministration.Time(t.DeletedAt) })));
+        });
     }
 
     private static Command DeleteTeam()
     {
-        var settings = new SettingsOptions();
         var teamId = new Argument<string>("team-id") { Description = "The team to delete." };
-        var command = new Command("delete", "Soft-deletes a team: its API keys stop working; its data is removed after TEAM_DELETION_GRACE_DAYS.");
-        command.Arguments.Add(teamId);
-        settings.AddTo(command);
-        command.SetAction((parse, cancellationToken) => TeamAdministration.RunAsync(parse, settings, "teams delete", async teams =>
+        return TeamAdministration.Leaf("teams delete", "Soft-deletes a team: its API keys stop working; its data is removed after TEAM_DELETION_GRACE_DAYS.", [teamId], async (parse, teams, cancellationToken) =>
         {
             var id = parse.GetValue(teamId)!;
             var result = await teams.DeleteTeamAsync(id, cancellationToken);
@@ -109,8 +78,7 @@ internal static class TeamsCommand
 
             Console.Out.WriteLine($"Deleted team {id} at {TeamAdministration.Time(result.Value!.DeletedAt)}; running servers refuse its keys within a few seconds.");
             return ExitCodes.Success;
-        }, cancellationToken));
-        return command;
+        });
     }
 }
 
@@ -121,6 +89,44 @@ internal static class TeamsCommand
 internal static class TeamAdministration
 {
     public static Option<bool> JsonOption() => new("--json") { Description = "Prints JSON (the admin API's shapes) instead of text." };
+
+    /// <summary>A leaf command: its own options and arguments, the settings options, and an action on the service.</summary>
+    public static Command Leaf(string label, string description, IEnumerable<Symbol> symbols, Func<ParseResult, TeamService, CancellationToken, Task<int>> action)
+    {
+        var settings = new SettingsOptions();
+        var command = new Command(label[(label.IndexOf(' ', StringComparison.Ordinal) + 1)..], description);
+        foreach (var symbol in symbols)
+        {
+            if (symbol is Option option)
+            {
+                command.Options.Add(option);
+            }
+            else
+            {
+                command.Arguments.Add((Argument)symbol);
+            }
+        }
+
+        settings.AddTo(command);
+        command.SetAction((parse, cancellationToken) => RunAsync(parse, settings, label, teams => action(parse, teams, cancellationToken), cancellationToken));
+        return command;
+    }
+
+    /// <summary>Prints a result as JSON or as text, and succeeds.</summary>
+    public static int Output<T>(bool json, T value, Action<T> text)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        if (json)
+        {
+            WriteJson(value!);
+        }
+        else
+        {
+            text(value);
+        }
+
+        return ExitCodes.Success;
+    }
 
     public static async Task<int> RunAsync(ParseResult parse, SettingsOptions settingsOptions, string name, Func<TeamService, Task<int>> action, CancellationToken cancellationToken)
     {
