@@ -55,3 +55,35 @@ public abstract class SingleTenantTeamTests(ApiServer server)
 public sealed class SingleTenantTeamSqliteTests(SqliteApiServer server) : SingleTenantTeamTests(server), IClassFixture<SqliteApiServer>;
 
 public sealed class SingleTenantTeamPostgresTests(PostgresApiServer server) : SingleTenantTeamTests(server), IClassFixture<PostgresApiServer>;
+
+/// <summary>Replicas starting together on one PostgreSQL database create the self-hosted team once, and both start.</summary>
+public sealed class SelfHostedTeamReplicaTests
+{
+    [Fact]
+    public async Task Two_replicas_starting_together_create_the_team_once()
+    {
+        using var directory = new TempDirectory();
+        var url = await PostgresDatabase.CreateAsync();
+        var env = new Dictionary<string, string?> { ["DATABASE_URL"] = url, ["STATIC_API_KEY"] = ApiServer.Key, ["STATIC_TEAM_ID"] = "shared-team" };
+        var (migrated, _, migrateError) = await ParleyProcess.RunAsync(["migrate"], env, directory.Path);
+        Assert.True(migrated == 0, migrateError);
+
+        await using var first = RunningServer.Start(env);
+        await using var second = RunningServer.Start(env);
+        await Task.WhenAll(first.WaitForStatusAsync("/ready", HttpStatusCode.OK), second.WaitForStatusAsync("/ready", HttpStatusCode.OK));
+
+        var database = new ParleyDbContextFactory(DatabaseUrl.Resolve(url, directory.Path, 30));
+        await Eventually.ReturnsAsync(async () =>
+        {
+            await using var db = database.CreateDbContext();
+            return await db.Teams.AnyAsync(t => t.Id == "shared-team") ? (object?)true : null;
+        }, TimeSpan.FromSeconds(20), "the shared team row");
+        await using (var db = database.CreateDbContext())
+        {
+            Assert.Equal(1, await db.Teams.CountAsync());
+        }
+
+        Assert.DoesNotContain("Cannot ensure", first.Process.Stdout + first.Process.Stderr, StringComparison.Ordinal);
+        Assert.DoesNotContain("Cannot ensure", second.Process.Stdout + second.Process.Stderr, StringComparison.Ordinal);
+    }
+}
