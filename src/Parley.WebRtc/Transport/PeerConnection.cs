@@ -67,7 +67,8 @@ public sealed class PeerConnection : IDisposable
 {
     private readonly PeerConnectionOptions _options;
     private readonly DtlsCertificate _certificate;
-    private readonly IceCredentials _ice;
+    private IceCredentials _ice;
+    private string? _remoteUfrag;
     private readonly Dictionary<uint, RtpStreamInfo> _streamBySsrc = [];
     private readonly Lock _midLock = new();
     private readonly byte[] _rtcpBuffer = new byte[64];
@@ -110,6 +111,15 @@ public sealed class PeerConnection : IDisposable
         var first = offer.Media.FirstOrDefault(m => m.Port != 0) ?? throw new ArgumentException("The offer has no media.", nameof(offerSdp));
         // An answerer that already has a transport keeps its DTLS role; a fresh one picks RFC 5763's
         // default for its side: the server waits (passive), the client dials (active).
+        // A new remote ufrag on a running transport is an ICE restart (RFC 8445 §9.1.1.1): we answer with
+        // fresh credentials; a server keeps accepting the old ones until the browser moves over.
+        var offeredUfrag = offer.IceUfragOf(first);
+        var restart = _transport is not null && _options.IsServer && offeredUfrag != _remoteUfrag;
+        if (restart)
+        {
+            _ice = IceCredentials.Generate();
+        }
+
         var setup = _transport is null
             ? (_options.IsServer ? "passive" : "active")
             : (_ownRole == DtlsRole.Server ? "passive" : "active");
@@ -131,6 +141,12 @@ public sealed class PeerConnection : IDisposable
         RemoteDescription = offer;
         LocalDescription = answer;
         EnsureTransport(offer, first, setup == "passive" ? DtlsRole.Server : DtlsRole.Client);
+        if (restart)
+        {
+            _transport!.RestartIce(_ice, offeredUfrag);
+        }
+
+        _remoteUfrag = offeredUfrag;
         return answer!.ToString();
     }
 
@@ -169,6 +185,7 @@ public sealed class PeerConnection : IDisposable
         LocalDescription = offer;
         RemoteDescription = answer;
         _pendingOffer = null;
+        _remoteUfrag = answer.IceUfragOf(first);
         EnsureTransport(answer, first, role);
     }
 

@@ -182,6 +182,26 @@ public sealed class WebRtcTransport : IDatagramHandler, IDisposable
         _receiveContext = keys.CreateReceiveContext();
     }
 
+    /// <summary>
+    /// ICE restart on the server side (RFC 8445 §9): answer checks with <paramref name="local"/> from now
+    /// on, keep the old credentials until the peer uses the new ones, keep DTLS and SRTP as they are.
+    /// </summary>
+    public void RestartIce(IceCredentials local, string? remoteUfrag)
+    {
+        ArgumentNullException.ThrowIfNull(local);
+        if (_lite is null)
+        {
+            throw new InvalidOperationException("Only the ICE-lite side restarts in place; a client makes a new offer.");
+        }
+
+        lock (_iceLock)
+        {
+            _lite.Restart(local, remoteUfrag);
+        }
+
+        _socket.Router.AddUfrag(local.Ufrag, this);
+    }
+
     /// <summary>Protects the RTP packet in <paramref name="buffer"/>[..<paramref name="length"/>] in place and sends it.</summary>
     public SrtpResult SendRtp(Span<byte> buffer, int length) => Send(buffer, length, rtcp: false);
 

@@ -189,6 +189,38 @@ public sealed class PeerConnectionTests : IDisposable
     }
 
     [Fact]
+    public async Task A_new_remote_ufrag_restarts_ice_with_fresh_credentials_and_media_keeps_flowing()
+    {
+        using var server = new PeerConnection(new PeerConnectionOptions { Socket = _serverSocket, IsServer = true });
+        using var client = new PeerConnection(new PeerConnectionOptions { Socket = _clientSocket, IsServer = false });
+        var offer = client.CreateOffer(Sections("sendonly", 900, 910));
+        var answer = server.AcceptOffer(offer);
+        client.AcceptAnswer(answer);
+        await Task.WhenAll(server.ConnectAsync(), client.ConnectAsync()).WaitAsync(Deadline);
+
+        // Same offer again: no restart, same credentials.
+        var same = server.AcceptOffer(offer);
+        Assert.Equal(Ufrag(answer), Ufrag(same));
+
+        // The browser restarts ICE: new ufrag and pwd in its offer.
+        Assert.True(SessionDescription.TryParse(offer, out var parsed, out _));
+        var oldUfrag = parsed!.IceUfragOf(parsed.Media[0])!;
+        var oldPwd = parsed.IcePwdOf(parsed.Media[0])!;
+        var restarted = server.AcceptOffer(offer.Replace(oldUfrag, "NEW1", StringComparison.Ordinal).Replace(oldPwd, "newpasswordnewpassword12", StringComparison.Ordinal));
+        Assert.NotEqual(Ufrag(answer), Ufrag(restarted));
+        Assert.Contains("a=setup:passive", restarted, StringComparison.Ordinal);
+
+        // The client still checks with the old credentials: still accepted, media still flows.
+        var received = new ConcurrentQueue<string?>();
+        server.RtpReceived += (stream, _) => received.Enqueue(stream?.Mid);
+        Send(client, 910, "1", 3, withMid: false);
+        await WaitFor(() => received.Count == 3);
+    }
+
+    private static string Ufrag(string sdp) =>
+        SessionDescription.TryParse(sdp, out var parsed, out _) ? parsed!.IceUfragOf(parsed.Media[0])! : throw new InvalidOperationException();
+
+    [Fact]
     public void Unusable_sdp_is_refused_with_argument_exceptions()
     {
         using var server = new PeerConnection(new PeerConnectionOptions { Socket = _serverSocket, IsServer = true });
