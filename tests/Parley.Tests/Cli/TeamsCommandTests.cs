@@ -30,6 +30,22 @@ public sealed class TeamsCommandTests : IDisposable
         Assert.True(code == 0, stderr);
     }
 
+    [Theory]
+    [InlineData("teams", "create", "--name")]
+    [InlineData("teams", "list", "--include-deleted")]
+    [InlineData("teams", "delete", "team-id")]
+    [InlineData("keys", "create", "--team")]
+    [InlineData("keys", "list", "--json")]
+    [InlineData("keys", "revoke", "key-id")]
+    public async Task Every_subcommand_has_help(string group, string command, string expected)
+    {
+        var (code, stdout, _) = await ParleyProcess.RunAsync([group, command, "--help"], new Dictionary<string, string?>(), _directory.Path);
+
+        Assert.Equal(0, code);
+        Assert.Contains(expected, stdout, StringComparison.Ordinal);
+        Assert.Contains("--data-dir", stdout, StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task On_a_database_that_is_not_migrated_every_command_exits_2_and_creates_nothing()
     {
