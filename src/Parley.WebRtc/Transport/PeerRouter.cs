@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Net;
 using System.Text;
 using Parley.WebRtc.Stun;
@@ -10,14 +11,14 @@ namespace Parley.WebRtc.Transport;
 /// ufrag in USERNAME. Once a check succeeds, the owner binds the address, and later media (DTLS, SRTP)
 /// routes by address alone. Lookups do not allocate: addresses are compared as
 /// <see cref="SocketAddress"/> (the buffer Socket.ReceiveFrom fills), ufrags as characters.
-/// Not thread-safe: one per socket loop.
+/// Thread-safe: the socket loop routes while signaling threads add and remove peers.
 /// </summary>
 public sealed class PeerRouter<TPeer>
     where TPeer : class
 {
-    private readonly Dictionary<SocketAddress, TPeer> _byAddress = [];
-    private readonly Dictionary<string, TPeer> _byUfrag = new(StringComparer.Ordinal);
-    private readonly Dictionary<string, TPeer>.AlternateLookup<ReadOnlySpan<char>> _ufragLookup;
+    private readonly ConcurrentDictionary<SocketAddress, TPeer> _byAddress = new();
+    private readonly ConcurrentDictionary<string, TPeer> _byUfrag = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, TPeer>.AlternateLookup<ReadOnlySpan<char>> _ufragLookup;
 
     public PeerRouter() => _ufragLookup = _byUfrag.GetAlternateLookup<ReadOnlySpan<char>>();
 
@@ -26,7 +27,7 @@ public sealed class PeerRouter<TPeer>
     /// <summary>Registers a transport under its local ICE ufrag (from the SDP answer).</summary>
     public void AddUfrag(string ufrag, TPeer peer) => _byUfrag[ufrag] = peer;
 
-    public void RemoveUfrag(string ufrag) => _byUfrag.Remove(ufrag);
+    public void RemoveUfrag(string ufrag) => _byUfrag.TryRemove(ufrag, out _);
 
     /// <summary>Routes datagrams from <paramref name="address"/> to <paramref name="peer"/> (stores a copy).</summary>
     public void AddAddress(SocketAddress address, TPeer peer)
@@ -46,14 +47,14 @@ public sealed class PeerRouter<TPeer>
     /// <summary>Forgets every address and ufrag of <paramref name="peer"/> (when its transport closes).</summary>
     public void Remove(TPeer peer)
     {
-        foreach (var key in _byAddress.Where(kv => ReferenceEquals(kv.Value, peer)).Select(kv => kv.Key).ToList())
+        foreach (var entry in _byAddress.Where(kv => ReferenceEquals(kv.Value, peer)).ToList())
         {
-            _byAddress.Remove(key);
+            _byAddress.TryRemove(entry);
         }
 
-        foreach (var key in _byUfrag.Where(kv => ReferenceEquals(kv.Value, peer)).Select(kv => kv.Key).ToList())
+        foreach (var entry in _byUfrag.Where(kv => ReferenceEquals(kv.Value, peer)).ToList())
         {
-            _byUfrag.Remove(key);
+            _byUfrag.TryRemove(entry);
         }
     }
 
