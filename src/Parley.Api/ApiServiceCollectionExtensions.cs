@@ -48,6 +48,7 @@ public static class ApiServiceCollectionExtensions
         services.AddSingleton<AdminApiKeyFilter>();
         services.AddSingleton<TeamService>();
         services.AddSingleton<RateLimitFilter>();
+        services.AddSingleton<RateLimitWindows>();
         services.AddSingleton<BotTokenFilter>();
         services.AddSingleton<BotRequestValidator>();
         services.AddSingleton<BotViews>();
@@ -72,12 +73,14 @@ public static class ApiServiceCollectionExtensions
         services.AddSingleton<IParleyJob, TeamPermanentDeletionJob>();
         services.AddSingleton<IParleyJob, WebhookRetryJob>();
         services.AddSingleton<JobRunner>();
+        services.AddSingleton<BotMetrics>();
         if (jobsRole)
         {
             services.AddHostedService(sp => sp.GetRequiredService<WebhookDeliveryLoop>());
             services.AddHostedService(sp => sp.GetRequiredService<JobRunner>());
         }
 
+        services.AddParleyOpenApi();
         services.ConfigureHttpJsonOptions(o =>
         {
             o.SerializerOptions.PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower;
@@ -103,6 +106,8 @@ public static class ApiServiceCollectionExtensions
         ArgumentNullException.ThrowIfNull(app);
         // The admin API has its own group and filter (x-admin-api-key): the /v2 group's team key does not apply.
         app.MapTeams();
+        app.MapParleyOpenApi();
+        app.Services.GetRequiredService<BotMetrics>().Register();
         var v2 = app.MapGroup("/v2").AddEndpointFilter<ApiKeyFilter>().AddEndpointFilter<RateLimitFilter>();
         v2.MapBots();
         v2.MapScheduledBots();

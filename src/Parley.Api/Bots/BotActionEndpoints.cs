@@ -25,15 +25,18 @@ public static class BotActionEndpoints
     public static RouteGroupBuilder MapBotActions(this RouteGroupBuilder bots)
     {
         ArgumentNullException.ThrowIfNull(bots);
-        bots.MapPost("/{botId}/leave", Leave).WithName("LeaveBot");
-        bots.MapPost("/{botId}/send-chat-message", SendChatMessage).WithName("SendChatMessage");
-        bots.MapPost("/{botId}/pause-recording", PauseRecording).WithName("PauseRecording");
-        bots.MapPost("/{botId}/resume-recording", ResumeRecording).WithName("ResumeRecording");
-        bots.MapPatch("/{botId}/update-config", UpdateConfig).WithName("UpdateBotConfig");
-        bots.MapDelete("/{botId}/delete-data", DeleteData).WithName("DeleteBotData");
-        bots.MapPost("/{botId}/resend-webhook", ResendWebhook).WithName("ResendWebhook");
-        bots.MapPost("/{botId}/retry-callback", RetryCallback).WithName("RetryCallback");
-        bots.MapGet("/{botId}/webhook-deliveries", WebhookDeliveries).WithName("ListWebhookDeliveries");
+        bots.MapPost("/{botId}/leave", Leave).WithName("LeaveBot").WithSummary("Ask the bot to leave").ProducesErrors(401, 404, 409, 429);
+        bots.MapPost("/{botId}/send-chat-message", SendChatMessage).WithName("SendChatMessage").WithSummary("Post a chat message from the bot")
+            .Accepts<ChatMessageRequest>("application/json").ProducesErrors(400, 401, 404, 409, 429);
+        bots.MapPost("/{botId}/pause-recording", PauseRecording).WithName("PauseRecording").ProducesErrors(401, 404, 409, 429);
+        bots.MapPost("/{botId}/resume-recording", ResumeRecording).WithName("ResumeRecording").ProducesErrors(401, 404, 409, 429);
+        bots.MapPatch("/{botId}/update-config", UpdateConfig).WithName("UpdateBotConfig").WithSummary("Shallow-merge extra; null removes a key")
+            .Accepts<UpdateConfigRequest>("application/json").ProducesErrors(400, 401, 404, 429);
+        bots.MapDelete("/{botId}/delete-data", DeleteData).WithName("DeleteBotData").WithSummary("Delete the bot's artifacts").ProducesErrors(401, 404, 409, 429);
+        bots.MapPost("/{botId}/resend-webhook", ResendWebhook).WithName("ResendWebhook").WithSummary("Send the final event again").ProducesErrors(401, 404, 409, 429);
+        bots.MapPost("/{botId}/retry-callback", RetryCallback).WithName("RetryCallback").WithSummary("Send the final callback to this target")
+            .Accepts<RetryCallbackRequest>("application/json").ProducesErrors(400, 401, 404, 409, 429);
+        bots.MapGet("/{botId}/webhook-deliveries", WebhookDeliveries).WithName("ListWebhookDeliveries").WithSummary("The webhook delivery log").ProducesErrors(401, 404);
         return bots;
     }
 

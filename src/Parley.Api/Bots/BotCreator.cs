@@ -113,6 +113,7 @@ public sealed class BotCreator(
             db.Outbox.Add(OutboxSignals.BotJobMessage(new BotJob(bot.Id, teamId, bot.MeetingPlatform, now), now));
             await db.SaveChangesAsync(cancellationToken);
             outbox.Notify();
+            Operations.BotMetrics.BotsCreated.WithLabels(bot.MeetingPlatform).Inc();
             return (bot, null);
         }
         finally

@@ -66,26 +66,11 @@ public sealed class BotViews(IArtifactStore? storage)
     }
 
     /// <summary>The short summary used in lists: the details without history.</summary>
-    public object Summary(Bot bot)
+    public BotSummary Summary(Bot bot)
     {
         ArgumentNullException.ThrowIfNull(bot);
-        return new
-        {
-            bot_id = bot.Id,
-            bot_name = bot.BotName,
-            meeting_url = bot.MeetingUrl,
-            meeting_platform = bot.MeetingPlatform,
-            recording_mode = bot.RecordingMode,
-            status = bot.Status,
-            created_at = bot.CreatedAt,
-            joined_at = bot.JoinedAt,
-            exited_at = bot.ExitedAt,
-            duration_seconds = bot.DurationSeconds is { } d ? Math.Round(d, 3) : (double?)null,
-            error_code = bot.ErrorCode,
-            error_message = bot.ErrorMessage,
-            artifacts_deleted = bot.ArtifactsDeleted,
-            extra = Parse(bot.Extra),
-        };
+        return new BotSummary(bot.Id, bot.BotName, bot.MeetingUrl, bot.MeetingPlatform, bot.RecordingMode, bot.Status, bot.CreatedAt,
+            bot.JoinedAt, bot.ExitedAt, bot.DurationSeconds is { } d ? Math.Round(d, 3) : null, bot.ErrorCode, bot.ErrorMessage, bot.ArtifactsDeleted, Parse(bot.Extra));
     }
 
     public string? Link(Bot bot, string kind)

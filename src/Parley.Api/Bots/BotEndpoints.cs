@@ -11,6 +11,27 @@ using Parley.Data;
 
 namespace Parley.Api.Bots;
 
+/// <summary>`POST /v2/bots` answer.</summary>
+public sealed record BotCreated(string BotId, System.Text.Json.JsonElement? Extra);
+
+/// <summary>One created item of a batch.</summary>
+public sealed record BatchCreated(int Index, string BotId, System.Text.Json.JsonElement? Extra);
+
+/// <summary>One refused item of a batch.</summary>
+public sealed record BatchError(int Index, string Code, string Message, IReadOnlyList<ErrorDetail> Details, System.Text.Json.JsonElement? Extra);
+
+public sealed record BatchResult(bool Success, IReadOnlyList<BatchCreated> Data, IReadOnlyList<BatchError> Errors);
+
+/// <summary>A list page.</summary>
+public sealed record ListEnvelope<T>(bool Success, IReadOnlyList<T> Data, string? Cursor, string? PrevCursor);
+
+/// <summary>`GET /v2/bots/{id}/status` answer.</summary>
+public sealed record BotStatusView(StatusEntry Status);
+
+/// <summary>A bot in a list.</summary>
+public sealed record BotSummary(string BotId, string BotName, string MeetingUrl, string MeetingPlatform, string RecordingMode, string Status,
+    DateTime CreatedAt, DateTime? JoinedAt, DateTime? ExitedAt, double? DurationSeconds, string? ErrorCode, string? ErrorMessage, bool ArtifactsDeleted, System.Text.Json.JsonElement? Extra);
+
 /// <summary>API.md "Bots": create, batch, list, details and status.</summary>
 public static class BotEndpoints
 {
@@ -20,11 +41,15 @@ public static class BotEndpoints
     {
         ArgumentNullException.ThrowIfNull(v2);
         var bots = v2.MapGroup("/bots").WithTags("Bots");
-        bots.MapPost("/", Create).WithName("CreateBot");
-        bots.MapPost("/batch", CreateBatch).WithName("CreateBotsBatch");
-        bots.MapGet("/", List).WithName("ListBots");
-        bots.MapGet("/{botId}", Get).WithName("GetBot");
-        bots.MapGet("/{botId}/status", GetStatus).WithName("GetBotStatus");
+        bots.MapPost("/", Create).WithName("CreateBot").WithSummary("Create a bot that joins now")
+            .Accepts<CreateBotRequest>("application/json").Produces<Envelope<BotCreated>>(201).ProducesErrors(400, 401, 409, 413, 429);
+        bots.MapPost("/batch", CreateBatch).WithName("CreateBotsBatch").WithSummary("Create up to 100 bots")
+            .Accepts<List<CreateBotRequest>>("application/json").Produces<BatchResult>(201).ProducesErrors(400, 401, 413, 429);
+        bots.MapGet("/", List).WithName("ListBots").WithSummary("List bots, newest first (cursor pagination)")
+            .Produces<ListEnvelope<BotSummary>>().ProducesErrors(400, 401);
+        bots.MapGet("/{botId}", Get).WithName("GetBot").WithSummary("Bot details").Produces<Envelope<BotDetails>>().ProducesErrors(401, 404);
+        bots.MapGet("/{botId}/status", GetStatus).WithName("GetBotStatus").WithSummary("Current status only")
+            .Produces<Envelope<BotStatusView>>().ProducesErrors(401, 404);
         bots.MapBotActions();
         return v2;
     }

@@ -10,10 +10,8 @@ namespace Parley.Api.Http;
 /// PARLEY_RATE_LIMIT_PER_SECOND requests, announced in the x-ratelimit-* headers of every write.
 /// The window is per replica; a deployment with N api replicas allows up to N times the figure.
 /// </summary>
-public sealed class RateLimitFilter(ApiOptions options, TimeProvider time) : IEndpointFilter
+public sealed class RateLimitFilter(ApiOptions options, RateLimitWindows windows, TimeProvider time) : IEndpointFilter
 {
-    private readonly ConcurrentDictionary<string, Window> _windows = new(StringComparer.Ordinal);
-
     public async ValueTask<object?> InvokeAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
     {
         ArgumentNullException.ThrowIfNull(context);
@@ -28,7 +26,7 @@ public sealed class RateLimitFilter(ApiOptions options, TimeProvider time) : IEn
         var team = TeamContext.Get(http).TeamId;
         var nowMs = time.GetUtcNow().ToUnixTimeMilliseconds();
         var second = nowMs / 1000;
-        var window = _windows.GetOrAdd(team, _ => new Window());
+        var window = windows.For(team);
         int used;
         lock (window)
         {
@@ -54,7 +52,19 @@ public sealed class RateLimitFilter(ApiOptions options, TimeProvider time) : IEn
         return await next(context);
     }
 
-    private sealed class Window
+}
+
+/// <summary>
+/// The per-team counters. A singleton apart from the filter, because endpoint filters are created per
+/// endpoint, and the window must be one per team across all endpoints.
+/// </summary>
+public sealed class RateLimitWindows
+{
+    private readonly ConcurrentDictionary<string, Window> _windows = new(StringComparer.Ordinal);
+
+    internal Window For(string team) => _windows.GetOrAdd(team, _ => new Window());
+
+    internal sealed class Window
     {
         public long Second { get; set; }
 

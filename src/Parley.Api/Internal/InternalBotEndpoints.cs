@@ -35,9 +35,9 @@ public static class InternalBotEndpoints
     {
         var group = endpoints.MapGroup("/internal/bots/{botId}").WithTags("Internal").AddEndpointFilter<BotTokenFilter>();
         group.MapGet("/config", GetConfig).WithName("InternalGetConfig");
-        group.MapPost("/status", PostStatus).WithName("InternalPostStatus");
-        group.MapPost("/heartbeat", Heartbeat).WithName("InternalHeartbeat");
-        group.MapPost("/events", PostEvents).WithName("InternalPostEvents");
+        group.MapPost("/status", PostStatus).WithName("InternalPostStatus").Accepts<StatusRequest>("application/json").ProducesErrors(400, 401, 409);
+        group.MapPost("/heartbeat", Heartbeat).WithName("InternalHeartbeat").ProducesErrors(401);
+        group.MapPost("/events", PostEvents).WithName("InternalPostEvents").Accepts<EventsRequest>("application/json").ProducesErrors(400, 401);
         group.MapPost("/artifacts", PostArtifacts).WithName("InternalPostArtifacts").DisableAntiforgery();
         return endpoints;
     }

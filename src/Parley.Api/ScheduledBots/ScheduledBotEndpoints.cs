@@ -27,11 +27,11 @@ public static class ScheduledBotEndpoints
     {
         ArgumentNullException.ThrowIfNull(v2);
         var group = v2.MapGroup("/bots/scheduled").WithTags("Scheduled bots");
-        group.MapPost("/", Create).WithName("CreateScheduledBot");
-        group.MapPost("/batch", CreateBatch).WithName("CreateScheduledBotsBatch");
+        group.MapPost("/", Create).WithName("CreateScheduledBot").Accepts<CreateScheduledBotRequest>("application/json").ProducesErrors(400, 401, 413, 429);
+        group.MapPost("/batch", CreateBatch).WithName("CreateScheduledBotsBatch").Accepts<List<CreateScheduledBotRequest>>("application/json").Produces<BatchResult>(201).ProducesErrors(400, 401, 413, 429);
         group.MapGet("/", List).WithName("ListScheduledBots");
         group.MapGet("/{botId}", Get).WithName("GetScheduledBot");
-        group.MapPatch("/{botId}", Update).WithName("UpdateScheduledBot");
+        group.MapPatch("/{botId}", Update).WithName("UpdateScheduledBot").Accepts<CreateScheduledBotRequest>("application/json").ProducesErrors(400, 401, 404, 409, 429);
         group.MapDelete("/{botId}", Cancel).WithName("CancelScheduledBot");
         return v2;
     }

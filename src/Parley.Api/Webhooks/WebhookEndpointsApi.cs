@@ -22,7 +22,7 @@ public static class WebhookEndpointsApi
     {
         ArgumentNullException.ThrowIfNull(v2);
         var group = v2.MapGroup("/webhooks").WithTags("Webhooks");
-        group.MapPost("/", Create).WithName("CreateWebhookEndpoint");
+        group.MapPost("/", Create).WithName("CreateWebhookEndpoint").Accepts<CreateWebhookRequest>("application/json").ProducesErrors(400, 401, 429);
         group.MapGet("/", List).WithName("ListWebhookEndpoints");
         group.MapDelete("/{id}", Delete).WithName("DeleteWebhookEndpoint");
         return v2;
