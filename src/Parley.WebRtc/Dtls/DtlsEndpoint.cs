@@ -34,6 +34,13 @@ public sealed record DtlsOptions
     /// <summary>The whole handshake, retransmissions included, must finish within this.</summary>
     public TimeSpan HandshakeTimeout { get; init; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>
+    /// How long to keep reading DTLS after the handshake: long enough to answer a peer whose copy of our
+    /// last flight was lost. WebRTC without data channels sends nothing else over DTLS, and ICE consent
+    /// tells when a peer is gone, so the reading thread then ends (one thread per peer would not scale).
+    /// </summary>
+    public TimeSpan ServiceAfterHandshake { get; init; } = TimeSpan.FromSeconds(30);
+
     /// <summary>Test hook: pads our ClientHello (client role) so it must be fragmented.</summary>
     internal int ClientHelloPadding { get; init; }
 }
@@ -47,8 +54,8 @@ public sealed class DtlsHandshakeException(string message, Exception? inner = nu
 /// through the callback given at construction. The server role reads the ClientHello through
 /// BouncyCastle's reassembling handshake path (no stateless cookie exchange, which would refuse a
 /// fragmented ClientHello such as a post-quantum key share makes; ICE already verified the address).
-/// After the handshake it keeps reading so it can answer a peer that retransmits its last flight and
-/// notice close_notify.
+/// After the handshake it keeps reading for <see cref="DtlsOptions.ServiceAfterHandshake"/> so it can
+/// answer a peer that retransmits its last flight and notice an early close_notify.
 /// </summary>
 public sealed class DtlsEndpoint : IDisposable
 {
@@ -164,9 +171,10 @@ public sealed class DtlsEndpoint : IDisposable
         var thread = new Thread(() =>
         {
             var buffer = new byte[1500];
+            var until = DateTime.UtcNow + _options.ServiceAfterHandshake;
             try
             {
-                while (!_disposed)
+                while (!_disposed && DateTime.UtcNow < until)
                 {
                     // WebRTC sends no application data over DTLS without SCTP; reading services
                     // retransmissions of the peer's last flight and detects close_notify.
