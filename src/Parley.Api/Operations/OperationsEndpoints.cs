@@ -39,8 +39,11 @@ public static class OperationsEndpoints
         return endpoints;
     }
 
+    /// <summary>Property names exactly as written (camelCase), not the API's snake_case.</summary>
+    private static readonly JsonSerializerOptions AsWritten = new(JsonSerializerDefaults.General);
+
     /// <summary>Exactly the Meeting BaaS shape, so their troubleshooting steps read the same here.</summary>
-    internal static IResult GetFeatures(FeatureOptions features) => TypedResults.Ok(new
+    internal static IResult GetFeatures(FeatureOptions features) => Results.Json(new
     {
         selfHosted = features.SelfHosted,
         features = new
@@ -53,7 +56,7 @@ public static class OperationsEndpoints
             transcription = features.Transcription,
             email = features.Email,
         },
-    });
+    }, AsWritten);
 
     private static HealthCheckOptions Options(string tag) => new()
     {

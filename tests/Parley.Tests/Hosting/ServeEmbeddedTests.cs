@@ -65,6 +65,34 @@ public sealed class ServeEmbeddedTests
     }
 
     [Fact]
+    public async Task Sigterm_lets_a_request_in_flight_finish_before_exiting_0()
+    {
+        const string Key = "0123456789abcdef0123456789abcdef";
+        await using var server = RunningServer.Start(new Dictionary<string, string?> { ["STATIC_API_KEY"] = Key });
+        await server.WaitForStatusAsync("/ready", HttpStatusCode.OK);
+
+        // A client that has sent its headers and half of its body when the stop signal arrives.
+        var body = System.Text.Encoding.UTF8.GetBytes("""{"bot_name":"Late","meeting_url":"https://meet.google.com/abc-defg-hij"}""");
+        using var client = new System.Net.Sockets.TcpClient();
+        await client.ConnectAsync(IPAddress.Loopback, server.Port);
+        var stream = client.GetStream();
+        var head = $"POST /v2/bots HTTP/1.1\r\nHost: 127.0.0.1\r\nx-meeting-baas-api-key: {Key}\r\nContent-Type: application/json\r\nContent-Length: {body.Length}\r\nConnection: close\r\n\r\n";
+        await stream.WriteAsync(System.Text.Encoding.ASCII.GetBytes(head));
+        await stream.WriteAsync(body.AsMemory(0, 10));
+        await stream.FlushAsync();
+
+        server.Process.Terminate();
+        await server.Process.WaitForStdoutAsync("Application is shutting down", TimeSpan.FromSeconds(20));
+        await stream.WriteAsync(body.AsMemory(10));
+        using var reader = new StreamReader(stream);
+        var response = await reader.ReadToEndAsync();
+
+        Assert.StartsWith("HTTP/1.1 201", response, StringComparison.Ordinal);
+        Assert.Contains("\"bot_id\"", response, StringComparison.Ordinal);
+        Assert.Equal(0, await server.Process.WaitForExitAsync(ExitTimeout));
+    }
+
+    [Fact]
     public async Task The_first_start_prints_the_generated_key_once_and_later_starts_reuse_it()
     {
         using var directory = new TempDirectory();
