@@ -20,13 +20,20 @@ public static class TeamEndpoints
     {
         ArgumentNullException.ThrowIfNull(endpoints);
         var teams = endpoints.MapGroup("/v2/teams").WithTags("Teams").AddEndpointFilter<AdminApiKeyFilter>();
-        teams.MapPost("/", CreateTeam).WithName("CreateTeam");
-        teams.MapGet("/", ListTeams).WithName("ListTeams");
-        teams.MapGet("/{teamId}", GetTeam).WithName("GetTeam");
-        teams.MapDelete("/{teamId}", DeleteTeam).WithName("DeleteTeam");
-        teams.MapPost("/{teamId}/keys", CreateKey).WithName("CreateApiKey");
-        teams.MapGet("/{teamId}/keys", ListKeys).WithName("ListApiKeys");
-        teams.MapDelete("/{teamId}/keys/{keyId}", RevokeKey).WithName("RevokeApiKey");
+        teams.MapPost("/", CreateTeam).WithName("CreateTeam").WithSummary("Create a team and its first API key (admin)")
+            .Accepts<NameRequest>("application/json").Produces<Envelope<CreatedTeam>>(201).ProducesErrors(400, 401);
+        teams.MapGet("/", ListTeams).WithName("ListTeams").WithSummary("List teams, newest first (admin)")
+            .Produces<ListEnvelope<TeamView>>().ProducesErrors(400, 401);
+        teams.MapGet("/{teamId}", GetTeam).WithName("GetTeam").WithSummary("Team details (admin)")
+            .Produces<Envelope<TeamView>>().ProducesErrors(400, 401, 404);
+        teams.MapDelete("/{teamId}", DeleteTeam).WithName("DeleteTeam").WithSummary("Soft-delete a team: its keys stop working (admin)")
+            .Produces<Envelope<TeamView>>().ProducesErrors(400, 401, 404);
+        teams.MapPost("/{teamId}/keys", CreateKey).WithName("CreateApiKey").WithSummary("Create an API key, shown once (admin)")
+            .Accepts<NameRequest>("application/json").Produces<Envelope<CreatedApiKey>>(201).ProducesErrors(400, 401, 404, 409);
+        teams.MapGet("/{teamId}/keys", ListKeys).WithName("ListApiKeys").WithSummary("List a team's API keys, never the keys themselves (admin)")
+            .Produces<ListEnvelope<ApiKeyView>>().ProducesErrors(400, 401, 404);
+        teams.MapDelete("/{teamId}/keys/{keyId}", RevokeKey).WithName("RevokeApiKey").WithSummary("Revoke an API key (admin)")
+            .Produces<Envelope<ApiKeyView>>().ProducesErrors(400, 401, 404);
         return endpoints;
     }
 

@@ -72,6 +72,22 @@ public abstract class TeamsApiTests(ApiServer server)
     }
 
     [Fact]
+    public async Task The_openapi_document_describes_the_admin_api()
+    {
+        using var anonymous = Client();
+        using var document = JsonDocument.Parse(await anonymous.GetStringAsync("/openapi/v1.json"));
+        var paths = document.RootElement.GetProperty("paths");
+        foreach (var (method, path) in new[]
+        {
+            ("post", "/v2/teams"), ("get", "/v2/teams"), ("get", "/v2/teams/{teamId}"), ("delete", "/v2/teams/{teamId}"),
+            ("post", "/v2/teams/{teamId}/keys"), ("get", "/v2/teams/{teamId}/keys"), ("delete", "/v2/teams/{teamId}/keys/{keyId}"),
+        })
+        {
+            Assert.True(paths.TryGetProperty(path, out var item) && item.TryGetProperty(method, out _), $"{method.ToUpperInvariant()} {path} is missing");
+        }
+    }
+
+    [Fact]
     public async Task A_created_team_gets_a_key_shown_once_that_works_on_the_bots_api()
     {
         var (teamId, keyId, key) = await CreateTeamAsync("Acme Corp");
