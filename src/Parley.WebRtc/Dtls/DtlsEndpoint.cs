@@ -81,6 +81,9 @@ public sealed class DtlsEndpoint : IDisposable
 
     public DtlsState State { get; private set; }
 
+    /// <summary>How many partial ClientHello records arrived (a fragmented ClientHello was reassembled).</summary>
+    internal int ClientHelloFragments => _transport.ClientHelloFragments;
+
     /// <summary>Hands one DTLS datagram from the peer to the engine (copied; safe to reuse the buffer).</summary>
     public void Deliver(ReadOnlySpan<byte> datagram) => _transport.Enqueue(datagram);
 

@@ -16,6 +16,7 @@ internal sealed class QueuedDatagramTransport : DatagramTransport
     private readonly Action<ReadOnlyMemory<byte>> _send;
     private readonly int _sendLimit;
     private volatile bool _closed;
+    private int _clientHelloFragments;
 
     public QueuedDatagramTransport(Action<ReadOnlyMemory<byte>> send, int sendLimit)
     {
@@ -23,12 +24,28 @@ internal sealed class QueuedDatagramTransport : DatagramTransport
         _sendLimit = sendLimit;
     }
 
+    /// <summary>
+    /// ClientHello records that carried only part of the message (seen from Chromium 156: a 1,413-byte
+    /// ClientHello with a post-quantum key share, in two records). Diagnostics and the interop test.
+    /// </summary>
+    public int ClientHelloFragments => Volatile.Read(ref _clientHelloFragments);
+
     public void Enqueue(ReadOnlySpan<byte> datagram)
     {
-        if (!_closed)
+        if (_closed)
         {
-            _incoming.TryAdd(datagram.ToArray());
+            return;
         }
+
+        // DTLS record header (13 bytes) then handshake header: type(1) length(3) seq(2) offset(3)
+        // fragment length(3) (RFC 6347 §4.1, §4.2.2).
+        if (datagram.Length >= 25 && datagram[0] == 22 && datagram[13] == 1
+            && ((datagram[22] << 16) | (datagram[23] << 8) | datagram[24]) < ((datagram[14] << 16) | (datagram[15] << 8) | datagram[16]))
+        {
+            Interlocked.Increment(ref _clientHelloFragments);
+        }
+
+        _incoming.TryAdd(datagram.ToArray());
     }
 
     public int GetReceiveLimit() => 1500;

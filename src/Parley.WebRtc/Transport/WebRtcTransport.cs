@@ -93,6 +93,8 @@ public sealed class WebRtcTransport : IDatagramHandler, IDisposable
 
     public SrtpProfile? Profile { get; private set; }
 
+    internal int DtlsClientHelloFragments => _dtls.ClientHelloFragments;
+
     /// <summary>SRTP/SRTCP packets dropped: failed authentication, replays, malformed.</summary>
     public long SrtpDrops => Interlocked.Read(ref _srtpDrops);
 

@@ -136,6 +136,7 @@ public class DtlsEndpointTests
             .Select(d => (Length: ReadUInt24(d.AsSpan(14)), Offset: ReadUInt24(d.AsSpan(19)), Fragment: ReadUInt24(d.AsSpan(22))))
             .ToList();
         Assert.True(clientHelloFragments.Count >= 4, $"{clientHelloFragments.Count} ClientHello fragments");
+        Assert.True(pair.Server.ClientHelloFragments >= 4);
         Assert.All(clientHelloFragments, f => Assert.True(f.Fragment < f.Length));
         Assert.All(pair.ClientDatagrams, d => Assert.True(d.Length <= 400));
     }
