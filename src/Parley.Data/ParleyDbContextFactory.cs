@@ -26,6 +26,7 @@ public sealed class ParleyDbContextFactory(DatabaseTarget target)
             .Options,
         _ => new DbContextOptionsBuilder<SqliteParleyDbContext>()
             .UseSqlite(target.ConnectionString, o => o.MigrationsHistoryTable("__ef_migrations_history"))
+            .AddInterceptors(new SqlitePragmas(busyTimeoutMs: 30_000))
             .Options,
     };
 }

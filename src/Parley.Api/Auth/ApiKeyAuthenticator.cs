@@ -15,9 +15,9 @@ namespace Parley.Api.Auth;
 public sealed class ApiKeyAuthenticator(
     FeatureOptions features,
     AuthOptions auth,
-    StaticApiKey? staticKey,
     ParleyDbContextFactory databases,
-    TimeProvider time)
+    TimeProvider time,
+    StaticApiKey? staticKey = null)
 {
     private static readonly TimeSpan CacheFor = TimeSpan.FromSeconds(5);
     private static readonly TimeSpan LastUsedResolution = TimeSpan.FromMinutes(1);

@@ -7,19 +7,22 @@ using Parley.Core.Locks;
 using Parley.Core.Queues;
 using Parley.Data;
 using Parley.Data.Outbox;
+using Parley.Data.Queues;
 
 namespace Parley.Api.Bots;
 
 /// <summary>
 /// Creates bots: validation, the duplicate rules (`allow_multiple_bots=false`, `deduplication_key`) under a
-/// lock, and one transaction that writes the bot, its first history row and the outbox row that hands it
-/// to the queue. Nothing a client submitted is lost between the 201 and the queue.
+/// lock, and one transaction that writes the bot, its first history row and its hand-off to the queue: the
+/// queue message itself for the embedded queue, else an outbox row that the dispatcher publishes (SQS).
+/// Nothing a client submitted is lost between the 201 and the queue.
 /// </summary>
 public sealed class BotCreator(
     ParleyDbContextFactory databases,
     BotRequestValidator validator,
     IDistributedLock locks,
     OutboxSignals outbox,
+    IBotJobQueue queue,
     TimeProvider time)
 {
     /// <summary>API.md: a second bot for the same meeting within 5 minutes is a duplicate.</summary>
@@ -110,9 +113,26 @@ public sealed class BotCreator(
             };
             bot.StatusHistory.Add(new BotStatusChange { BotId = bot.Id, Code = BotStatus.Queued, CreatedAt = now });
             db.Bots.Add(bot);
-            db.Outbox.Add(OutboxSignals.BotJobMessage(new BotJob(bot.Id, teamId, bot.MeetingPlatform, now), now));
+            var job = new BotJob(bot.Id, teamId, bot.MeetingPlatform, now);
+            var embedded = queue as EmbeddedBotJobQueue;
+            if (embedded is not null)
+            {
+                embedded.Stage(db, job);
+            }
+            else
+            {
+                db.Outbox.Add(OutboxSignals.BotJobMessage(job, now));
+            }
+
             await db.SaveChangesAsync(cancellationToken);
-            outbox.Notify();
+            if (embedded is not null)
+            {
+                embedded.Notify();
+            }
+            else
+            {
+                outbox.Notify();
+            }
             Operations.BotMetrics.BotsCreated.WithLabels(bot.MeetingPlatform).Inc();
             return (bot, null);
         }

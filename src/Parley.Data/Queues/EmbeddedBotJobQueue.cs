@@ -23,12 +23,26 @@ public sealed class EmbeddedBotJobQueue(ParleyDbContextFactory databases, TimePr
 
     public async Task EnqueueAsync(BotJob job, CancellationToken cancellationToken)
     {
-        var now = time.GetUtcNow().UtcDateTime;
         await using var db = databases.CreateDbContext();
-        db.QueueMessages.Add(new QueueMessage { Queue = QueueName, Body = JsonSerializer.Serialize(job, Json), EnqueuedAt = now, VisibleAt = now });
+        Stage(db, job);
         await db.SaveChangesAsync(cancellationToken);
-        _arrived.Release();
+        Notify();
     }
+
+    /// <summary>
+    /// Adds the message to the caller's unit of work. The embedded queue lives in the same database as the
+    /// bots, so a bot and its queue message can commit in one transaction and need no outbox hop: that
+    /// halves the writes per created bot. Call <see cref="Notify"/> after the commit.
+    /// </summary>
+    public void Stage(ParleyDbContext db, BotJob job)
+    {
+        ArgumentNullException.ThrowIfNull(db);
+        var now = time.GetUtcNow().UtcDateTime;
+        db.QueueMessages.Add(new QueueMessage { Queue = QueueName, Body = JsonSerializer.Serialize(job, Json), EnqueuedAt = now, VisibleAt = now });
+    }
+
+    /// <summary>Wakes receivers in this process.</summary>
+    public void Notify() => _arrived.Release();
 
     public async Task<IReadOnlyList<ReceivedBotJob>> ReceiveAsync(int maxMessages, TimeSpan visibilityTimeout, TimeSpan waitTime, CancellationToken cancellationToken)
     {

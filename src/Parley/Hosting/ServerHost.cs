@@ -57,8 +57,12 @@ public static class ServerHost
             // Hosted services start after the database gate below, so the team is created on a migrated schema.
             builder.Services.AddHostedService<SelfHostedTeamBootstrap>();
         }
-        // Multi-tenant mode has no static key; ApiKeyAuthenticator takes a null one then (DI needs a registration).
-        builder.Services.AddSingleton<StaticApiKey>(_ => apiKey!);
+
+        // Multi-tenant mode has no static key; ApiKeyAuthenticator's parameter is optional.
+        if (apiKey is not null)
+        {
+            builder.Services.AddSingleton(apiKey);
+        }
 
         await using var app = builder.Build();
         var gate = await app.Services.GetRequiredService<DatabaseStartup>().PrepareAsync(Console.Error, CancellationToken.None);
