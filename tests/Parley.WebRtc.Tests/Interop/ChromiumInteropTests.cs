@@ -3,7 +3,10 @@ using System.Net.Sockets;
 using System.Text;
 using System.Text.Json;
 using Microsoft.Playwright;
+using Parley.WebRtc.Rtcp;
+using Parley.WebRtc.Rtp;
 using Parley.WebRtc.Srtp;
+using Parley.WebRtc.Transport;
 using Xunit.Abstractions;
 
 namespace Parley.WebRtc.Tests.Interop;
@@ -157,6 +160,120 @@ public sealed class ChromiumInteropTests(ITestOutputHelper output)
         Assert.Equal(profile, sfu.Subscriber!.Profile);
         Assert.True(sfu.ChromiumSdpRoundTripped, "Chromium's offer or answer did not serialise back unchanged");
         Assert.Empty(errors);
+    }
+
+    private const string SimulcastPage = """
+        <!doctype html>
+        <html><body><script type="module">
+        const pc = new RTCPeerConnection();
+        window.pc = pc;
+        const stream = await navigator.mediaDevices.getUserMedia({ video: { width: 1280, height: 720 } });
+        pc.addTransceiver(stream.getVideoTracks()[0], {
+          direction: 'sendonly',
+          sendEncodings: [{ rid: 'q', scaleResolutionDownBy: 4 }, { rid: 'h', scaleResolutionDownBy: 2 }, { rid: 'f' }],
+        });
+        await pc.setLocalDescription(await pc.createOffer());
+        const response = await fetch('/offer', { method: 'POST', body: pc.localDescription.sdp });
+        if (!response.ok) throw new Error(await response.text());
+        await pc.setRemoteDescription({ type: 'answer', sdp: await response.text() });
+        window.ready = true;
+        </script></body></html>
+        """;
+
+    /// <summary>
+    /// Simulcast into a <see cref="PeerConnection"/>: Chromium sends three layers by rid; our answer
+    /// must carry a=rid recv, a=simulcast:recv and the RID extension or Chromium refuses it; the layers
+    /// must then arrive told apart by rid.
+    /// </summary>
+    [Fact]
+    public async Task Chromium_simulcast_layers_arrive_tagged_by_rid()
+    {
+        Assert.True(File.Exists(ChromiumPath), $"{ChromiumPath} is missing: test.sh installs Debian's chromium package");
+        using var socket = new UdpSocketLoop(new IPEndPoint(IPAddress.Loopback, 0));
+        socket.Start();
+        using var peer = new PeerConnection(new PeerConnectionOptions { Socket = socket, IsServer = true });
+        var rids = new System.Collections.Concurrent.ConcurrentDictionary<string, int>();
+        // Chromium enables the upper layers only when its bandwidth estimate allows, and the estimate
+        // only grows with feedback: answer transport-wide sequence numbers with transport-cc feedback.
+        var recorder = new TransportFeedbackRecorder();
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        uint lastSsrc = 0;
+        peer.RtpReceived += (stream, packet) =>
+        {
+            if (stream is { Rid: { } rid, IsRepair: false })
+            {
+                rids.AddOrUpdate(rid, 1, (_, n) => n + 1);
+            }
+
+            var twccId = peer.RemoteDescription?.Media[0].Extmaps.FirstOrDefault(e => e.Uri == RtpExtensionUri.TransportWideCc)?.Id ?? 0;
+            if (RtpPacket.TryParse(packet, out var rtp) && rtp.TryGetExtension(twccId, out var value)
+                && RtpExtensionValues.TryReadTransportSequenceNumber(value, out var transportSeq))
+            {
+                lock (recorder)
+                {
+                    recorder.OnPacket(transportSeq, clock.Elapsed.Ticks / 10);
+                    lastSsrc = rtp.Ssrc;
+                }
+            }
+        };
+        using var feedbackTimer = new Timer(_ =>
+        {
+            var buffer = new byte[1500];
+            int length;
+            lock (recorder)
+            {
+                length = recorder.Build(buffer, 1, lastSsrc);
+            }
+
+            if (length > 0)
+            {
+                peer.SendRtcp(buffer, length);
+            }
+        }, null, 50, 50);
+        using var http = StartHttp((path, body) => path switch
+        {
+            "page" => SimulcastPage,
+            "offer" => Answer(peer, body),
+            _ => throw new InvalidOperationException("unknown path " + path),
+        }, out var url);
+
+        using var playwright = await Playwright.CreateAsync();
+        await using var browser = await playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
+        {
+            ExecutablePath = ChromiumPath,
+            Headless = true,
+            Args = ChromiumArgs,
+        });
+        var page = await browser.NewPageAsync();
+        var errors = new List<string>();
+        page.PageError += (_, e) => errors.Add(e);
+        await page.GotoAsync(url);
+        await page.WaitForFunctionAsync("() => window.ready === true", null, new PageWaitForFunctionOptions { Timeout = 30_000 });
+
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(45);
+        while (rids.Count < 3 && DateTime.UtcNow < deadline && errors.Count == 0)
+        {
+            await Task.Delay(250);
+        }
+
+        output.WriteLine($"layers by rid: {string.Join(", ", rids.Select(kv => $"{kv.Key}={kv.Value}"))}; state {peer.State}");
+        Assert.Empty(errors);
+        Assert.Equal(PeerConnectionState.Connected, peer.State);
+        Assert.Equal(["f", "h", "q"], rids.Keys.Order(StringComparer.Ordinal));
+    }
+
+    private static string Answer(PeerConnection peer, string offer)
+    {
+        try
+        {
+            var answer = peer.AcceptOffer(offer);
+            _ = peer.ConnectAsync();
+            return answer;
+        }
+        catch (ArgumentException e)
+        {
+            throw new InvalidOperationException(e.Message, e);
+        }
     }
 
     private static string? Accept(Action action)
