@@ -15,6 +15,7 @@ using Parley.Api.Operations;
 using Parley.Api.ScheduledBots;
 using Parley.Api.Teams;
 using Parley.Api.Webhooks;
+using Parley.Core.Configuration;
 using Parley.Infrastructure;
 using Prometheus;
 
@@ -59,6 +60,7 @@ public static class ApiServiceCollectionExtensions
         services.AddSingleton<WebhookPublisher>();
         services.AddSingleton<WebhookSignals>();
         services.AddSingleton<WebhookSender>();
+        services.AddSingleton<SvixClient>();
         services.AddSingleton<OutboxDispatcher>();
         services.AddSingleton<WebhookDeliveryLoop>();
         if (apiRole)
@@ -76,6 +78,7 @@ public static class ApiServiceCollectionExtensions
         services.AddSingleton<BotMetrics>();
         if (jobsRole)
         {
+            services.AddHostedService<SvixEventTypeRegistration>();
             services.AddHostedService(sp => sp.GetRequiredService<WebhookDeliveryLoop>());
             services.AddHostedService(sp => sp.GetRequiredService<JobRunner>());
         }

@@ -16,6 +16,7 @@ namespace Parley.Api.Webhooks;
 public sealed partial class WebhookDeliveryLoop(
     ParleyDbContextFactory databases,
     WebhookSender sender,
+    SvixClient svix,
     WebhookSignals signals,
     ApiOptions options,
     TimeProvider time,
@@ -82,7 +83,9 @@ public sealed partial class WebhookDeliveryLoop(
 
     private async Task AttemptAsync(WebhookDelivery delivery, CancellationToken cancellationToken)
     {
-        var result = await sender.SendAsync(delivery, cancellationToken);
+        var result = delivery.TargetKind == "svix"
+            ? await svix.SendAsync(delivery, cancellationToken)
+            : await sender.SendAsync(delivery, cancellationToken);
         var now = time.GetUtcNow().UtcDateTime;
         var attempt = delivery.Attempt + 1;
         var delays = options.RetryDelays;

@@ -3,6 +3,7 @@ using Microsoft.EntityFrameworkCore;
 using Parley.Api.Bots;
 using Parley.Api.Http;
 using Parley.Core.Bots;
+using Parley.Core.Configuration;
 using Parley.Core.Webhooks;
 using Parley.Data;
 
@@ -13,7 +14,7 @@ namespace Parley.Api.Webhooks;
 /// change they announce. Sending happens later, in the delivery loop: an API request never waits for a
 /// webhook target.
 /// </summary>
-public sealed class WebhookPublisher(TimeProvider time, BotViews views, WebhookSignals signals)
+public sealed class WebhookPublisher(TimeProvider time, BotViews views, WebhookSignals signals, FeatureOptions features, SvixOptions svix)
 {
     public async Task AddAsync(ParleyDbContext db, Bot bot, string eventName, object data, CancellationToken cancellationToken)
     {
@@ -22,10 +23,18 @@ public sealed class WebhookPublisher(TimeProvider time, BotViews views, WebhookS
         var payload = JsonSerializer.Serialize(new { @event = eventName, data, extra = BotViews.Parse(bot.Extra) }, ApiJson.Options);
         var now = time.GetUtcNow().UtcDateTime;
 
-        var endpoints = await db.WebhookEndpoints.AsNoTracking().Where(e => e.TeamId == bot.TeamId).ToListAsync(cancellationToken);
-        foreach (var endpoint in endpoints.Where(e => Subscribed(e, eventName)))
+        if (features.Svix && svix.Url is { } svixUrl)
         {
-            db.WebhookDeliveries.Add(NewDelivery(bot, eventName, "endpoint", endpoint.Url, endpoint.Secret, "POST", payload, now, endpoint.Id));
+            // Svix owns the account endpoints: one message to Svix, which fans out, signs and retries.
+            db.WebhookDeliveries.Add(NewDelivery(bot, eventName, "svix", SvixClient.MessageUrl(svixUrl, bot.TeamId), null, "POST", payload, now, null));
+        }
+        else
+        {
+            var endpoints = await db.WebhookEndpoints.AsNoTracking().Where(e => e.TeamId == bot.TeamId).ToListAsync(cancellationToken);
+            foreach (var endpoint in endpoints.Where(e => Subscribed(e, eventName)))
+            {
+                db.WebhookDeliveries.Add(NewDelivery(bot, eventName, "endpoint", endpoint.Url, endpoint.Secret, "POST", payload, now, endpoint.Id));
+            }
         }
 
         // Per-bot callbacks carry the final events only (API.md "Targets").
