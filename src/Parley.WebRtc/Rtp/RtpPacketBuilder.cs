@@ -42,9 +42,12 @@ public ref struct RtpPacketBuilder
         _length = length;
     }
 
-    public readonly int Length => _length;
+    /// <summary>The packet so far; an open extension block counts with its padding to 32 bits.</summary>
+    public readonly int Length => _extensionsClosed || _extensionStart < 0 ? _length : PaddedExtensionEnd;
 
-    public readonly ReadOnlySpan<byte> Written => _buffer[.._length];
+    public readonly ReadOnlySpan<byte> Written => _buffer[..Length];
+
+    private readonly int PaddedExtensionEnd => _extensionStart + ((_length - _extensionStart + 3) & ~3);
 
     /// <summary>
     /// Adds one extension element. The first call opens the block; the one-byte form is used unless
@@ -93,6 +96,13 @@ public ref struct RtpPacketBuilder
             value.CopyTo(_buffer[(_length + 1)..]);
             _length += 1 + value.Length;
         }
+
+        // Keep the block well formed after every element, so Written is a valid packet even if no
+        // payload follows (a padding-only probe, a header-only keep-alive).
+        var end = PaddedExtensionEnd;
+        Ensure(end - _length);
+        _buffer[_length..end].Clear();
+        BinaryPrimitives.WriteUInt16BigEndian(_buffer[(_extensionStart - 2)..], (ushort)((end - _extensionStart) / 4));
     }
 
     /// <summary>Appends the payload (closing the extension block, padded with zero bytes to 32 bits).</summary>
@@ -133,11 +143,7 @@ public ref struct RtpPacketBuilder
             return;
         }
 
-        var padded = (_length - _extensionStart + 3) & ~3;
-        Ensure(_extensionStart + padded - _length);
-        _buffer[_length..(_extensionStart + padded)].Clear();
-        _length = _extensionStart + padded;
-        BinaryPrimitives.WriteUInt16BigEndian(_buffer[(_extensionStart - 2)..], (ushort)(padded / 4));
+        _length = PaddedExtensionEnd; // padding and length were written by the last AddExtension
     }
 
     private readonly void Ensure(int bytes)

@@ -123,6 +123,19 @@ public class RtpPacketTests
     }
 
     [Fact]
+    public void A_packet_with_extensions_and_no_payload_is_complete()
+    {
+        var buffer = new byte[64];
+        var builder = new RtpPacketBuilder(buffer, 96, 1, 2, 3);
+        builder.AddExtension(5, [0, 7]);
+        Assert.Equal(12 + 4 + 4, builder.Length);
+        Assert.True(RtpPacket.TryParse(builder.Written, out var rtp));
+        Assert.True(rtp.TryGetExtension(5, out var twcc));
+        Assert.Equal(new byte[] { 0, 7 }, twcc.ToArray());
+        Assert.True(rtp.Payload.IsEmpty);
+    }
+
+    [Fact]
     public void Header_rewrites_change_only_their_field()
     {
         var buffer = new byte[64];
