@@ -184,6 +184,12 @@ public sealed class IceLiteAgent
         RemoteUfrag = remoteUfrag;
     }
 
+    /// <summary>
+    /// Learns the peer's ufrag for the current credentials: after our own restart offer, the answer
+    /// brings it (until then any remote part was accepted).
+    /// </summary>
+    public void SetRemoteUfrag(string? remoteUfrag) => RemoteUfrag = remoteUfrag;
+
     /// <summary>Call periodically (every second or so): moves to Disconnected when consent has expired.</summary>
     public void CheckConsent()
     {

@@ -95,6 +95,8 @@ public sealed class PeerConnection : IDisposable
 
     public SrtpProfile? Profile => _transport?.Profile;
 
+    internal WebRtcTransport? Transport => _transport;
+
     /// <summary>The SSRC our RTCP feedback is sent from.</summary>
     public uint RtcpSenderSsrc { get; init; } = 1;
 
@@ -114,7 +116,7 @@ public sealed class PeerConnection : IDisposable
         // A new remote ufrag on a running transport is an ICE restart (RFC 8445 §9.1.1.1): we answer with
         // fresh credentials; a server keeps accepting the old ones until the browser moves over.
         var offeredUfrag = offer.IceUfragOf(first);
-        var restart = _transport is not null && _options.IsServer && offeredUfrag != _remoteUfrag;
+        var restart = _transport is not null && offeredUfrag != _remoteUfrag;
         if (restart)
         {
             _ice = IceCredentials.Generate();
@@ -143,16 +145,35 @@ public sealed class PeerConnection : IDisposable
         EnsureTransport(offer, first, setup == "passive" ? DtlsRole.Server : DtlsRole.Client);
         if (restart)
         {
-            _transport!.RestartIce(_ice, offeredUfrag);
+            var remotePwd = offer.IcePwdOf(first);
+            _transport!.RestartIce(
+                _ice,
+                offeredUfrag,
+                offeredUfrag is null || remotePwd is null ? null : new IceCredentials(offeredUfrag, remotePwd),
+                Candidates(first));
         }
 
         _remoteUfrag = offeredUfrag;
         return answer!.ToString();
     }
 
-    /// <summary>Makes an offer with these sections (a=setup:actpass); complete it with <see cref="AcceptAnswer"/>.</summary>
-    public string CreateOffer(IReadOnlyList<SdpOfferSection> sections)
+    /// <summary>
+    /// Makes an offer with these sections (a=setup:actpass); complete it with <see cref="AcceptAnswer"/>.
+    /// <paramref name="iceRestart"/> puts fresh ICE credentials in it (RFC 8445 §9); a server keeps
+    /// answering the old ones until the peer moves over.
+    /// </summary>
+    public string CreateOffer(IReadOnlyList<SdpOfferSection> sections, bool iceRestart = false)
     {
+        if (iceRestart && _transport is not null)
+        {
+            _ice = IceCredentials.Generate();
+            if (_options.IsServer)
+            {
+                // The peer's new ufrag comes with its answer; until then any remote part is accepted.
+                _transport.RestartIce(_ice, remoteUfrag: null);
+            }
+        }
+
         _pendingOffer = SdpOffer.Create(new SdpOfferOptions
         {
             IceUfrag = _ice.Ufrag,
@@ -177,6 +198,21 @@ public sealed class PeerConnection : IDisposable
 
         var first = answer.Media.First(m => m.Port != 0);
         var role = answer.SetupOf(first) == "active" ? DtlsRole.Server : DtlsRole.Client;
+        var answeredUfrag = answer.IceUfragOf(first);
+        if (_transport is not null && answeredUfrag != _remoteUfrag)
+        {
+            if (_options.IsServer)
+            {
+                _transport.SetRemoteUfrag(answeredUfrag);
+            }
+            else
+            {
+                // The answer to our ICE-restart offer: check again with both new credential sets.
+                var pwd = answer.IcePwdOf(first);
+                _transport.RestartIce(_ice, answeredUfrag, answeredUfrag is null || pwd is null ? null : new IceCredentials(answeredUfrag, pwd), Candidates(first));
+            }
+        }
+
         if (_transport is not null && role != _ownRole)
         {
             throw new ArgumentException("The answer flips the DTLS role of an established transport.", nameof(answerSdp));
@@ -185,7 +221,7 @@ public sealed class PeerConnection : IDisposable
         LocalDescription = offer;
         RemoteDescription = answer;
         _pendingOffer = null;
-        _remoteUfrag = answer.IceUfragOf(first);
+        _remoteUfrag = answeredUfrag;
         EnsureTransport(answer, first, role);
     }
 
@@ -230,6 +266,12 @@ public sealed class PeerConnection : IDisposable
         ? new System.Net.IPEndPoint(System.Net.IPAddress.Parse(announced), _options.Socket.LocalEndPoint.Port)
         : _options.Socket.LocalEndPoint;
 
+    /// <summary>UDP component-1 candidates with an IP address, highest priority first.</summary>
+    private static List<System.Net.IPEndPoint> Candidates(SdpMediaDescription media) =>
+        media.Candidates.Select(SdpCandidate.TryParse)
+            .Where(c => c is { Transport: "udp", Component: 1 }).OrderByDescending(c => c!.Priority)
+            .Select(c => c!.EndPoint).OfType<System.Net.IPEndPoint>().ToList();
+
     private static SessionDescription Parse(string sdp) =>
         SessionDescription.TryParse(sdp, out var description, out var error)
             ? description!
@@ -254,9 +296,7 @@ public sealed class PeerConnection : IDisposable
             RemoteFingerprint = remoteFingerprint,
             RemoteUfrag = remoteUfrag,
             RemoteIce = _options.IsServer || remoteUfrag is null || remotePwd is null ? null : new IceCredentials(remoteUfrag, remotePwd),
-            RemoteCandidates = first.Candidates.Select(SdpCandidate.TryParse)
-                .Where(c => c is { Transport: "udp", Component: 1 }).OrderByDescending(c => c!.Priority)
-                .Select(c => c!.EndPoint).OfType<System.Net.IPEndPoint>().ToList(),
+            RemoteCandidates = Candidates(first),
             Dtls = new DtlsOptions { Profiles = _options.Profiles },
             DtlsRole = role,
             Logger = _options.Logger,

@@ -95,6 +95,10 @@ public sealed class WebRtcTransport : IDatagramHandler, IDisposable
 
     internal int DtlsClientHelloFragments => _dtls.ClientHelloFragments;
 
+    internal IceLiteAgent? LiteAgent => _lite;
+
+    internal IceControllingAgent? ControllingAgent => _controlling;
+
     /// <summary>SRTP/SRTCP packets dropped: failed authentication, replays, malformed.</summary>
     public long SrtpDrops => Interlocked.Read(ref _srtpDrops);
 
@@ -185,23 +189,41 @@ public sealed class WebRtcTransport : IDatagramHandler, IDisposable
     }
 
     /// <summary>
-    /// ICE restart on the server side (RFC 8445 §9): answer checks with <paramref name="local"/> from now
-    /// on, keep the old credentials until the peer uses the new ones, keep DTLS and SRTP as they are.
+    /// ICE restart (RFC 8445 §9), DTLS and SRTP untouched. Server (ICE-lite): answer checks with
+    /// <paramref name="local"/> from now on and keep the old credentials until the peer uses the new
+    /// ones. Client: check the server again with both sides' new credentials
+    /// (<paramref name="remote"/> and <paramref name="remoteCandidates"/> required).
     /// </summary>
-    public void RestartIce(IceCredentials local, string? remoteUfrag)
+    public void RestartIce(IceCredentials local, string? remoteUfrag, IceCredentials? remote = null, IReadOnlyList<IPEndPoint>? remoteCandidates = null)
     {
         ArgumentNullException.ThrowIfNull(local);
-        if (_lite is null)
-        {
-            throw new InvalidOperationException("Only the ICE-lite side restarts in place; a client makes a new offer.");
-        }
-
         lock (_iceLock)
         {
-            _lite.Restart(local, remoteUfrag);
+            if (_lite is not null)
+            {
+                _lite.Restart(local, remoteUfrag);
+            }
+            else
+            {
+                ArgumentNullException.ThrowIfNull(remote);
+                ArgumentNullException.ThrowIfNull(remoteCandidates);
+                _controlling!.Restart(local, remote, remoteCandidates);
+            }
         }
 
-        _socket.Router.AddUfrag(local.Ufrag, this);
+        if (_lite is not null)
+        {
+            _socket.Router.AddUfrag(local.Ufrag, this);
+        }
+    }
+
+    /// <summary>Server: the peer's ufrag for the current credentials, from the answer to our restart offer.</summary>
+    public void SetRemoteUfrag(string? remoteUfrag)
+    {
+        lock (_iceLock)
+        {
+            _lite?.SetRemoteUfrag(remoteUfrag);
+        }
     }
 
     /// <summary>Protects the RTP packet in <paramref name="buffer"/>[..<paramref name="length"/>] in place and sends it.</summary>
@@ -306,9 +328,10 @@ public sealed class WebRtcTransport : IDatagramHandler, IDisposable
                     }
                 }
             }
-            else if (_controlling!.ProcessStun(datagram, endPoint) && _controlling.SelectedEndPoint is { } selected)
+            else if (_controlling!.ProcessStun(datagram, endPoint) && _controlling.SelectedEndPoint is { } selected
+                && (_remote is null || !_remote.Equals(from)))
             {
-                _remote ??= selected.Serialize();
+                _remote = selected.Serialize(); // first nomination, or a restart that moved to another address
             }
         }
     }

@@ -1,9 +1,11 @@
 using System.Collections.Concurrent;
 using System.Net;
+using Parley.WebRtc.Ice;
 using Parley.WebRtc.Rtcp;
 using Parley.WebRtc.Rtp;
 using Parley.WebRtc.Sdp;
 using Parley.WebRtc.Srtp;
+using Parley.WebRtc.Stun;
 using Parley.WebRtc.Transport;
 
 namespace Parley.WebRtc.Tests.Transport;
@@ -215,6 +217,53 @@ public sealed class PeerConnectionTests : IDisposable
         server.RtpReceived += (stream, _) => received.Enqueue(stream?.Mid);
         Send(client, 910, "1", 3, withMid: false);
         await WaitFor(() => received.Count == 3);
+    }
+
+    [Fact]
+    public async Task A_server_initiated_ice_restart_moves_the_client_to_the_new_credentials()
+    {
+        using var server = new PeerConnection(new PeerConnectionOptions { Socket = _serverSocket, IsServer = true });
+        using var client = new PeerConnection(new PeerConnectionOptions { Socket = _clientSocket, IsServer = false });
+        var firstOffer = server.CreateOffer(Sections("sendonly", 500, 600));
+        var firstAnswer = client.AcceptOffer(firstOffer);
+        server.AcceptAnswer(firstAnswer);
+        await Task.WhenAll(server.ConnectAsync(), client.ConnectAsync()).WaitAsync(Deadline);
+
+        var restartOffer = server.CreateOffer(Sections("sendonly", 500, 600), iceRestart: true);
+        Assert.NotEqual(Ufrag(firstOffer), Ufrag(restartOffer));
+        var restartAnswer = client.AcceptOffer(restartOffer);
+        Assert.Contains("a=setup:active", restartAnswer, StringComparison.Ordinal);
+        server.AcceptAnswer(restartAnswer);
+
+        // The client checks with the new credentials; the server accepts them; media keeps flowing.
+        var received = new ConcurrentQueue<string?>();
+        client.RtpReceived += (stream, _) => received.Enqueue(stream?.Mid);
+        var start = DateTime.UtcNow;
+        while (received.IsEmpty)
+        {
+            Assert.True(DateTime.UtcNow - start < Deadline, "no media after the restart");
+            Send(server, 500, "0", 1, withMid: false);
+            await Task.Delay(100);
+        }
+
+        Assert.Equal(PeerConnectionState.Connected, client.State);
+
+        // The client's agent checked again with both new credential sets and got through.
+        var agent = client.Transport!.ControllingAgent!;
+        await WaitFor(() => agent.State == IceConnectionState.Connected && agent.Remote.Ufrag == Ufrag(restartOffer));
+        Assert.Equal(Ufrag(restartAnswer), agent.Local.Ufrag);
+
+        // The server retired the old credentials once the new ones were used: an old-style check gets 401.
+        Assert.True(SessionDescription.TryParse(firstOffer, out var first, out _));
+        var oldCheck = new byte[256];
+        var builder = new StunMessageBuilder(oldCheck, StunMessageType.BindingRequest, new byte[12]);
+        builder.AddUsername($"{Ufrag(firstOffer)}:{Ufrag(firstAnswer)}");
+        builder.AddMessageIntegrity(System.Text.Encoding.ASCII.GetBytes(first!.IcePwdOf(first.Media[0])!));
+        builder.AddFingerprint();
+        var check = builder.Written.ToArray();
+        var response = new byte[IceLiteAgent.MaxResponseLength];
+        await WaitFor(() => server.Transport!.LiteAgent!.ProcessStun(check, new IPEndPoint(IPAddress.Loopback, 1), response, out _)
+            == IceCheckOutcome.Unauthorized);
     }
 
     private static string Ufrag(string sdp) =>
