@@ -15,6 +15,7 @@ internal static class ParleyCommandLine
         root.Subcommands.Add(JobCommand.Create());
         root.Subcommands.Add(TeamsCommand.Create());
         root.Subcommands.Add(KeysCommand.Create());
+        root.Subcommands.Add(BotCommand.Create());
         return root;
     }
 
