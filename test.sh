@@ -23,6 +23,8 @@ pg_bin_dir() {
 missing=()
 pg_bin_dir >/dev/null || missing+=(postgresql)
 command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
+# Headless Chromium for the WebRTC interop and browser tests (Debian's package; Playwright never downloads one).
+[ -x /usr/bin/chromium ] || missing+=(chromium)
 command -v ip >/dev/null 2>&1 || missing+=(iproute2)
 command -v unshare >/dev/null 2>&1 || missing+=(util-linux)
 if [ ${#missing[@]} -gt 0 ]; then

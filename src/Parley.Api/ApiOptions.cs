@@ -37,6 +37,11 @@ public sealed class ApiOptions : ISettingsValidation
     public void Validate(SettingsValidationContext context)
     {
         ArgumentNullException.ThrowIfNull(context);
+        if (AdminApiKey is { Length: < 16 })
+        {
+            context.Add("PARLEY_ADMIN_API_KEY", AdminApiKey, "expected at least 16 characters (generate one with `openssl rand -hex 32`)", secret: true);
+        }
+
         if (ParseSchedule(WebhookRetrySchedule) is null)
         {
             context.Add("PARLEY_WEBHOOK_RETRY_SCHEDULE", string.Join(',', WebhookRetrySchedule), "expected a comma list of delays in seconds (0 to 604800), e.g. 0,5,10,300");

@@ -38,6 +38,13 @@ public static class OpenApiSetup
                     Name = "x-meeting-baas-api-key",
                     Description = "STATIC_API_KEY in single-tenant mode, a team key in multi-tenant mode.",
                 };
+                document.Components.SecuritySchemes["AdminKey"] = new OpenApiSecurityScheme
+                {
+                    Type = SecuritySchemeType.ApiKey,
+                    In = ParameterLocation.Header,
+                    Name = "x-admin-api-key",
+                    Description = "PARLEY_ADMIN_API_KEY, for /v2/teams in multi-tenant mode.",
+                };
                 document.Components.SecuritySchemes["BotToken"] = new OpenApiSecurityScheme
                 {
                     Type = SecuritySchemeType.Http,
