@@ -115,6 +115,7 @@ public static class ApiServiceCollectionExtensions
         v2.MapBots();
         v2.MapScheduledBots();
         v2.MapWebhookEndpoints();
+        v2.MapPlatforms();
         app.MapInternalBots();
         // Signed download links carry their own authorisation (no API key): they are handed to third parties.
         app.MapParleyArtifacts();

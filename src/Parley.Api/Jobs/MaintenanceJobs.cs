@@ -7,7 +7,11 @@ using Parley.Data;
 
 namespace Parley.Api.Jobs;
 
-/// <summary>Marks bots still queued after BOT_PICKUP_DELAY_SECONDS as `pickup_delayed` (with its webhook).</summary>
+/// <summary>
+/// Marks bots still queued after BOT_PICKUP_DELAY_SECONDS as `pickup_delayed` (with its webhook). A bot
+/// already handed to a platform has been picked up, even if it has not reported joining yet; the
+/// orchestrator marks the ones it puts in the global queue itself (the transition applies once).
+/// </summary>
 public sealed class PickupDelayedJob(ParleyDbContextFactory databases, BotLifecycle lifecycle, ApiOptions options, TimeProvider time) : IParleyJob
 {
     public string Name => "pickup-delayed-job";
@@ -20,7 +24,7 @@ public sealed class PickupDelayedJob(ParleyDbContextFactory databases, BotLifecy
     {
         var before = time.GetUtcNow().UtcDateTime - TimeSpan.FromSeconds(options.PickupDelaySeconds);
         await using var db = databases.CreateDbContext();
-        var ids = await db.Bots.AsNoTracking().Where(b => b.Status == BotStatus.Queued && b.CreatedAt < before)
+        var ids = await db.Bots.AsNoTracking().Where(b => b.Status == BotStatus.Queued && b.DeploymentPlatform == null && b.CreatedAt < before)
             .OrderBy(b => b.CreatedAt).Select(b => b.Id).Take(500).ToListAsync(cancellationToken);
         var marked = 0;
         foreach (var id in ids)

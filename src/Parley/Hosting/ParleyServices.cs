@@ -1,6 +1,8 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 using Parley.Api;
+using Parley.Api.Bots;
+using Parley.Core.Bots;
 using Parley.Core.Configuration;
 using Parley.Core.Locks;
 using Parley.Core.Queues;
@@ -9,6 +11,7 @@ using Parley.Data.Locks;
 using Parley.Data.Queues;
 using Parley.Infrastructure;
 using Parley.Infrastructure.Queues;
+using Parley.Orchestration;
 
 namespace Parley.Hosting;
 
@@ -45,6 +48,15 @@ public static class ParleyServices
         }
 
         services.AddParleyApi(roles.Has("api"), roles.Has("jobs"));
+        // The orchestrator reaches the API's status changes and bot tokens through ports in Parley.Core.
+        services.AddSingleton<IBotStatusChanges, BotStatusChangesAdapter>();
+        services.AddSingleton<IBotTokenIssuer, BotTokenIssuerAdapter>();
+        services.AddParleyPlatformStatus();
+        if (roles.Has("orchestrator"))
+        {
+            services.AddParleyOrchestrator();
+        }
+
         return services;
     }
 

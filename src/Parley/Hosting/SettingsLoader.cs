@@ -33,6 +33,7 @@ public static class SettingsLoader
         typeof(Parley.Infrastructure.Storage.StorageOptions),
         typeof(Parley.Infrastructure.Queues.QueueOptions),
         typeof(Parley.Infrastructure.Locks.LockOptions),
+        typeof(Parley.Orchestration.OrchestratorOptions),
         typeof(Parley.Bots.BotOptions),
     ];
 
