@@ -1,9 +1,10 @@
-using System.Text.Json.Serialization;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Parley.Core.Storage;
 using Parley.Infrastructure.Storage;
+
+using Parley.Api.Http;
 
 namespace Parley.Api.Artifacts;
 
@@ -55,20 +56,7 @@ public static class ArtifactEndpoints
         return Results.Stream(stored.Content, stored.ContentType, enableRangeProcessing: true);
     }
 
-    private static IResult NotFound() =>
-        Error(StatusCodes.Status404NotFound, "NOT_FOUND", "Not found", "Artifact not found.");
+    private static IResult NotFound() => ApiError.NotFound("Artifact");
 
-    /// <summary>API.md's error envelope (its `statusCode` is camelCase, unlike the rest of the API).</summary>
-    private static IResult Error(int status, string code, string error, string message) =>
-        Results.Json(new ArtifactError(false, error, code, status, message), ArtifactJsonContext.Default.ArtifactError, statusCode: status);
+    private static IResult Error(int status, string code, string error, string message) => ApiError.Create(status, code, error, message);
 }
-
-internal sealed record ArtifactError(
-    [property: JsonPropertyName("success")] bool Success,
-    [property: JsonPropertyName("error")] string Error,
-    [property: JsonPropertyName("code")] string Code,
-    [property: JsonPropertyName("statusCode")] int StatusCode,
-    [property: JsonPropertyName("message")] string Message);
-
-[JsonSerializable(typeof(ArtifactError))]
-internal sealed partial class ArtifactJsonContext : JsonSerializerContext;
