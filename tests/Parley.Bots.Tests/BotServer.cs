@@ -126,7 +126,7 @@ public sealed class BotServer : IAsyncDisposable
         [.. (await GetBotAsync(botId)).StatusHistory.OrderBy(h => h.Id).Select(h => h.Code)];
 
     /// <summary>Waits until the bot's stored status is <paramref name="status"/>.</summary>
-    public Task WaitForStatusAsync(string botId, string status, ParleyProcess? bot = null) =>
+    internal Task WaitForStatusAsync(string botId, string status, ParleyProcess? bot = null) =>
         Eventually.ReturnsAsync(
             async () =>
             {
@@ -195,4 +195,14 @@ public sealed class BotServerFixture : IAsyncLifetime
     public async Task InitializeAsync() => Server = await BotServer.StartReadyAsync();
 
     public async Task DisposeAsync() => await Server.DisposeAsync();
+}
+
+internal static class BotProcessAssert
+{
+    /// <summary>Waits for the exit and shows the bot's output when the code is not the expected one.</summary>
+    public static async Task ExitsWithAsync(this ParleyProcess bot, int expected)
+    {
+        var code = await bot.WaitForExitAsync(TimeSpan.FromSeconds(90));
+        Assert.True(code == expected, $"exit code {code}, expected {expected}.\nstdout:\n{bot.Stdout}\nstderr:\n{bot.Stderr}");
+    }
 }

@@ -96,7 +96,7 @@ public sealed partial class BotApiClient : IDisposable
         using var _ = await SendAsync("artifact " + name, () =>
         {
             var request = new HttpRequestMessage(HttpMethod.Post, path) { Content = new ByteArrayContent(content) };
-            request.Content.Headers.ContentType = new MediaTypeHeaderValue(contentType);
+            request.Content.Headers.ContentType = MediaTypeHeaderValue.Parse(contentType);
             return request;
         }, cancellationToken);
     }

@@ -314,7 +314,7 @@ public sealed partial class BotRuntime(
                 await reporter.ReportAsync(BotStatus.CallEnded, null, null, CancellationToken.None);
             }
         }
-        catch (Exception ex) when (ex is BotApiException or BotApiUnavailableException)
+        catch (Exception ex)
         {
             // The terminal report below is what matters; it may still succeed.
             LogEndingReportFailed(_logger, ex.Message);
@@ -327,8 +327,9 @@ public sealed partial class BotRuntime(
         {
             await api.UploadArtifactAsync("log", "bot.log", logSnapshot(), "text/plain; charset=utf-8", CancellationToken.None);
         }
-        catch (Exception ex) when (ex is BotApiException or BotApiUnavailableException)
+        catch (Exception ex)
         {
+            // Whatever went wrong with the log, the terminal report below must still be sent.
             LogUploadFailed(_logger, ex.Message);
         }
 

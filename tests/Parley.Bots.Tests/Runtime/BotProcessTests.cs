@@ -10,7 +10,6 @@ namespace Parley.Bots.Tests.Runtime;
 /// </summary>
 public sealed class BotProcessTests(BotServerFixture fixture) : IClassFixture<BotServerFixture>
 {
-    private static readonly TimeSpan ExitTimeout = TimeSpan.FromSeconds(60);
 
     private BotServer Server => fixture.Server;
 
@@ -25,7 +24,7 @@ public sealed class BotProcessTests(BotServerFixture fixture) : IClassFixture<Bo
             """;
         await using var bot = Server.StartBot(BotServer.BotEnvironment(Server.ApiUrl, botId, token, script));
 
-        Assert.Equal(0, await bot.WaitForExitAsync(ExitTimeout));
+        await bot.ExitsWithAsync(0);
         var stored = await Server.GetBotAsync(botId);
         Assert.Equal(BotStatus.Completed, stored.Status);
         Assert.Equal(
@@ -46,7 +45,7 @@ public sealed class BotProcessTests(BotServerFixture fixture) : IClassFixture<Bo
         var token = await Server.MintTokenAsync(botId);
         await using var bot = Server.StartBot(BotServer.BotEnvironment(Server.ApiUrl, botId, token));
 
-        Assert.Equal(0, await bot.WaitForExitAsync(ExitTimeout));
+        await bot.ExitsWithAsync(0);
         var stored = await Server.GetBotAsync(botId);
         Assert.Equal(BotStatus.Failed, stored.Status);
         Assert.Equal(BotErrorCode.CannotJoinMeeting, stored.ErrorCode);
@@ -66,7 +65,7 @@ public sealed class BotProcessTests(BotServerFixture fixture) : IClassFixture<Bo
         using var response = await Server.Http.PostAsync($"/v2/bots/{botId}/leave", null);
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
 
-        Assert.Equal(0, await bot.WaitForExitAsync(ExitTimeout));
+        await bot.ExitsWithAsync(0);
         var stored = await Server.GetBotAsync(botId);
         Assert.Equal(BotStatus.Completed, stored.Status);
         Assert.Equal(BotErrorCode.ApiRequest, stored.ErrorCode);
@@ -86,7 +85,7 @@ public sealed class BotProcessTests(BotServerFixture fixture) : IClassFixture<Bo
 
         bot.Terminate();
 
-        Assert.Equal(0, await bot.WaitForExitAsync(ExitTimeout));
+        await bot.ExitsWithAsync(0);
         var stored = await Server.GetBotAsync(botId);
         Assert.Equal(BotStatus.Completed, stored.Status);
         Assert.Equal(BotErrorCode.ApiRequest, stored.ErrorCode);
@@ -102,7 +101,7 @@ public sealed class BotProcessTests(BotServerFixture fixture) : IClassFixture<Bo
         const string script = """[{"status":"in_call_not_recording"},{"crash":"boom in the adapter"}]""";
         await using var bot = Server.StartBot(BotServer.BotEnvironment(Server.ApiUrl, botId, token, script));
 
-        Assert.Equal(0, await bot.WaitForExitAsync(ExitTimeout));
+        await bot.ExitsWithAsync(0);
         var stored = await Server.GetBotAsync(botId);
         Assert.Equal(BotStatus.Failed, stored.Status);
         Assert.Equal(BotErrorCode.InternalError, stored.ErrorCode);
@@ -116,7 +115,7 @@ public sealed class BotProcessTests(BotServerFixture fixture) : IClassFixture<Bo
         await Server.MintTokenAsync(botId);
         await using var bot = Server.StartBot(BotServer.BotEnvironment(Server.ApiUrl, botId, "pbt_wrong"));
 
-        Assert.Equal(1, await bot.WaitForExitAsync(ExitTimeout));
+        await bot.ExitsWithAsync(1);
         Assert.Equal(BotStatus.Queued, (await Server.GetBotAsync(botId)).Status);
     }
 

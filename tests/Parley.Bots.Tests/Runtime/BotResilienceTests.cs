@@ -7,7 +7,6 @@ namespace Parley.Bots.Tests.Runtime;
 /// <summary>The bot against an API that is not there yet, and `--from-queue`, each with its own server.</summary>
 public sealed class BotResilienceTests
 {
-    private static readonly TimeSpan ExitTimeout = TimeSpan.FromSeconds(90);
 
     private const string EndingScript = """[{"status":"in_call_recording"},{"wait_ms":100},{"end":"call_ended"}]""";
 
@@ -32,7 +31,7 @@ public sealed class BotResilienceTests
         await bot.WaitForStdoutAsync("retrying", TimeSpan.FromSeconds(30));
 
         await using var server = await BotServer.StartReadyAsync(port, directory);
-        Assert.Equal(0, await bot.WaitForExitAsync(ExitTimeout));
+        await bot.ExitsWithAsync(0);
         Assert.Equal(BotStatus.Completed, (await server.GetBotAsync(botId)).Status);
     }
 
@@ -55,7 +54,7 @@ public sealed class BotResilienceTests
         };
         await using (var bot = server.StartBot(env, "--from-queue"))
         {
-            Assert.Equal(0, await bot.WaitForExitAsync(ExitTimeout));
+            await bot.ExitsWithAsync(0);
         }
 
         Assert.Equal(BotStatus.Completed, (await server.GetBotAsync(first)).Status);
@@ -67,7 +66,7 @@ public sealed class BotResilienceTests
         env["PARLEY_BOT_API_RETRY_BUDGET_MS"] = "1000";
         await using (var bot = server.StartBot(env, "--from-queue"))
         {
-            Assert.Equal(1, await bot.WaitForExitAsync(ExitTimeout));
+            await bot.ExitsWithAsync(1);
         }
 
         Assert.Equal(BotStatus.Queued, (await server.GetBotAsync(second)).Status);
