@@ -77,9 +77,9 @@ public sealed class CapacityTests
             Assert.StartsWith("http://127.0.0.1:", r.Environment["PARLEY_API_URL"], StringComparison.Ordinal);
             Assert.True(r.Environment.ContainsKey("PARLEY_DATA_DIR"));
         });
-        // The oldest bots got the capacity (FIFO).
-        var deployedIds = bots.Where(b => b.DeploymentPlatform is not null).Select(b => b.Id).Order(StringComparer.Ordinal);
-        Assert.Equal(ids.Take(7).Order(StringComparer.Ordinal), deployedIds);
+        // Jobs handled at the same moment race for capacity (arrival order among them is not kept: 25 slots per
+        // replica); the order of bots that wait is, see GlobalQueueTests.
+        Assert.Equal(7, bots.Count(b => ids.Contains(b.Id) && b.DeploymentPlatform is not null));
     }
 
     [Fact]
