@@ -123,7 +123,17 @@ internal static partial class BotCommand
 
         using var api = new BotApiClient(options.ApiUrl!, botId, token, TimeSpan.FromMilliseconds(options.ApiRetryBudgetMs), time, loggers.CreateLogger<BotApiClient>());
         var runtime = new BotRuntime(api, MeetingAdapterRegistry.CreateDefault(options), options, loggers, time, buffer.Snapshot);
-        var result = await runtime.RunAsync(signalName, stop.Token);
+        BotRunResult result;
+        try
+        {
+            result = await runtime.RunAsync(signalName, stop.Token);
+        }
+        catch (Exception ex)
+        {
+            // The runtime reports its own failures; this is a bug in it. Exit 1 so that the platform fails the bot.
+            result = new BotRunResult(false, null, null, ex.ToString());
+        }
+
         if (result.TerminalReported)
         {
             LogDone(logger, botId, result.FinalStatus ?? "", result.ErrorCode ?? "-");
