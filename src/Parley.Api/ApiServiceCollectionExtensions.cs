@@ -117,6 +117,7 @@ public static class ApiServiceCollectionExtensions
         v2.MapWebhookEndpoints();
         v2.MapPlatforms();
         app.MapInternalBots();
+        app.MapPoolStats();
         // Signed download links carry their own authorisation (no API key): they are handed to third parties.
         app.MapParleyArtifacts();
         return app;

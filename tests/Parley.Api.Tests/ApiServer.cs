@@ -36,6 +36,9 @@ public abstract class ApiServer : IAsyncLifetime
         env.TryAdd("PARLEY_WEBHOOK_RETRY_SCHEDULE", "0,0.3,0.6,1");
         env.TryAdd("PARLEY_RATE_LIMIT_PER_SECOND", "0");
         env.TryAdd("PARLEY_MIGRATE_ON_START", "true");
+        // These tests drive bots through the internal API themselves; a running orchestrator would deploy
+        // the same bots and race them.
+        env.TryAdd("PARLEY_ROLES", "api,jobs");
         env["PARLEY_DATA_DIR"] = Path.Combine(_directory.Path, "data");
         _server = RunningServer.Start(env, directory: _directory);
         await _server.WaitForStatusAsync("/ready", HttpStatusCode.OK);

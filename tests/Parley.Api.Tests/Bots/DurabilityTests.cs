@@ -20,6 +20,8 @@ public sealed class DurabilityTests
         ["STATIC_API_KEY"] = Key,
         ["WEBHOOK_ALLOW_PRIVATE_NETWORKS"] = "true",
         ["PARLEY_WEBHOOK_RETRY_SCHEDULE"] = schedule,
+        // No orchestrator: the bots here must stay where the test puts them.
+        ["PARLEY_ROLES"] = "api,jobs",
     };
 
     [Fact]

@@ -21,6 +21,7 @@ public sealed class OpenApiAndMetricsTests(SqliteApiServer server) : IClassFixtu
         { "get", "/health" }, { "get", "/liveness" }, { "get", "/ready" }, { "get", "/status/features" }, { "get", "/metrics" },
         { "get", "/internal/bots/{botId}/config" }, { "post", "/internal/bots/{botId}/status" }, { "post", "/internal/bots/{botId}/heartbeat" },
         { "post", "/internal/bots/{botId}/events" }, { "post", "/internal/bots/{botId}/artifacts" },
+        { "get", "/api/bots/pool-stats" },
     };
 
     [Theory]
@@ -48,6 +49,21 @@ public sealed class OpenApiAndMetricsTests(SqliteApiServer server) : IClassFixtu
         Assert.Contains("scalar.js", page, StringComparison.Ordinal);
         using var script = await anonymous.GetAsync("/docs/scalar.js");
         Assert.Equal(HttpStatusCode.OK, script.StatusCode);
+    }
+
+    [Fact]
+    public async Task Pool_stats_have_meeboters_shape_and_need_a_key()
+    {
+        await server.CreateBotAsync();
+        using var json = JsonDocument.Parse(await server.Http.GetStringAsync("/api/bots/pool-stats"));
+        Assert.Equal(
+            ["total", "idle", "busy", "error", "queueLength"],
+            json.RootElement.EnumerateObject().Select(p => p.Name));
+        Assert.True(json.RootElement.GetProperty("queueLength").GetInt64() >= 1);
+
+        using var anonymous = new HttpClient { BaseAddress = server.Http.BaseAddress };
+        using var refused = await anonymous.GetAsync("/api/bots/pool-stats");
+        Assert.Equal(HttpStatusCode.Unauthorized, refused.StatusCode);
     }
 
     [Fact]
