@@ -155,19 +155,12 @@ internal static partial class BotCommand
             return ExitCodes.ConfigurationError;
         }
 
-        var server = settings.Get<ServerOptions>();
-        var databaseOptions = settings.Get<DatabaseOptions>();
-        var database = DatabaseUrl.Resolve(databaseOptions.Url, server.DataDirectory, databaseOptions.TimeoutSeconds);
-        if (database.IsEmbedded && !DataDirectory.TryPrepare(server.DataDirectory, out var problem))
+        using var host = CommandHost.Build(settings, out var database);
+        if (host is null)
         {
-            SettingsLoader.Report([problem], Console.Error);
             return ExitCodes.ConfigurationError;
         }
 
-        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
-        LoggingSetup.Configure(builder.Logging, server);
-        builder.Services.AddParleyServices(settings, new ServerRoles([]), database);
-        using var host = builder.Build();
         var logger = host.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Parley.Bots.Queue");
         var queue = host.Services.GetRequiredService<IBotJobQueue>();
 
