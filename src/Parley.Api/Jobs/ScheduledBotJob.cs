@@ -64,7 +64,13 @@ public sealed partial class ScheduledBotJob(
     {
         string status;
         string? error = null;
-        if (await db.Bots.AnyAsync(b => b.Id == scheduled.Id, cancellationToken))
+        if (await db.Teams.AnyAsync(t => t.Id == scheduled.TeamId && t.DeletedAt != null, cancellationToken))
+        {
+            // A soft-deleted team's keys no longer work; its scheduled bots must not start meetings either.
+            status = ScheduledBotStatus.Cancelled;
+            error = "The team was deleted before join_at.";
+        }
+        else if (await db.Bots.AnyAsync(b => b.Id == scheduled.Id, cancellationToken))
         {
             // A previous claim created the bot and died before recording it: the hand-over happened.
             status = ScheduledBotStatus.Completed;
