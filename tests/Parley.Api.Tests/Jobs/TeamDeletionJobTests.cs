@@ -14,6 +14,7 @@ public sealed class MultiTenantServer : ApiServer
     {
         ["ENABLE_MULTI_TENANT"] = "true",
         ["PARLEY_ADMIN_API_KEY"] = AdminKey,
+        ["PARLEY_SCHEDULED_BOT_LEAD_SECONDS"] = "0",
     });
 }
 
@@ -68,5 +69,35 @@ public sealed class TeamDeletionJobTests(MultiTenantServer server) : IClassFixtu
         Assert.False(File.Exists(Path.Combine(server.Server.DataDirectory, "artifacts", "bots", goneBot, "a.flac")));
         Assert.True(await check.Bots.AnyAsync(b => b.Id == keptBot));
         Assert.Equal(HttpStatusCode.OK, (await admin.GetAsync($"/v2/teams/{kept}")).StatusCode);
+    }
+
+    [Fact]
+    public async Task A_scheduled_bot_of_a_team_deleted_before_join_at_is_cancelled()
+    {
+        using var admin = new HttpClient { BaseAddress = server.Http.BaseAddress };
+        admin.DefaultRequestHeaders.Add("x-admin-api-key", MultiTenantServer.AdminKey);
+        using var created = await admin.PostAsJsonAsync("/v2/teams", new { name = "Short-lived" });
+        var data = (await created.ReadJsonAsync()).GetProperty("data");
+        var team = data.GetProperty("team_id").GetString()!;
+        using var client = new HttpClient { BaseAddress = server.Http.BaseAddress };
+        client.DefaultRequestHeaders.Add("x-meeting-baas-api-key", data.GetProperty("api_key").GetProperty("key").GetString());
+        using var scheduled = await client.PostAsJsonAsync("/v2/bots/scheduled", new
+        {
+            bot_name = "never",
+            meeting_url = $"https://meet.google.com/{Api.MeetCode()}",
+            join_at = DateTime.UtcNow.AddSeconds(4).ToString("o"),
+        });
+        var id = (await scheduled.ReadJsonAsync()).GetProperty("data").GetProperty("bot_id").GetString()!;
+
+        (await admin.DeleteAsync($"/v2/teams/{team}")).EnsureSuccessStatusCode();
+
+        await Eventually.ReturnsAsync(async () =>
+        {
+            await using var db = server.Database.CreateDbContext();
+            var status = await db.ScheduledBots.Where(b => b.Id == id).Select(b => b.Status).FirstAsync();
+            return status == "cancelled" ? (object?)true : null;
+        }, TimeSpan.FromSeconds(30), "the scheduled bot to be cancelled");
+        await using var check = server.Database.CreateDbContext();
+        Assert.False(await check.Bots.AnyAsync(b => b.Id == id));
     }
 }
