@@ -5,6 +5,7 @@ using Parley.Core.Configuration;
 using Parley.Infrastructure.Aws;
 using Parley.Infrastructure.Storage;
 using Parley.Orchestration.Platforms;
+using Parley.Orchestration.Platforms.Kubernetes;
 using Parley.Orchestration.Platforms.Local;
 using Prometheus;
 
@@ -36,6 +37,7 @@ public static class OrchestrationServiceCollectionExtensions
             return new LocalPlatform(localCommand ?? LocalBotCommand.Current(), Path.Combine(server.DataDirectory, "logs", "bots"), sp.GetRequiredService<ILogger<LocalPlatform>>());
         });
         services.AddSingleton<IBotPlatform>(sp => sp.GetRequiredService<LocalPlatform>());
+        services.AddParleyKubernetesPlatform();
         services.AddSingleton(sp => new PlatformChain(sp.GetRequiredService<OrchestratorOptions>(), sp.GetServices<IBotPlatform>()));
         services.AddSingleton(sp =>
         {

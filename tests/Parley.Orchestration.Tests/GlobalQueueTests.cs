@@ -69,7 +69,7 @@ public sealed class GlobalQueueTests
         await queue.EnqueueAsync(new BotJob(deployed, "team-1", "zoom", DateTime.UtcNow), default);
         await Eventually.ReturnsAsync(async () => (await queue.GetDepthAsync(default)) is { Visible: 0, InFlight: 0 } ? "" : null, TimeSpan.FromSeconds(20), "queue drained");
 
-        Assert.Single(await replica.GetRequiredService<Platforms.Local.LocalPlatform>().ListAsync(default));
+        Assert.Single(await replica.GetRequiredService<Parley.Orchestration.Platforms.Local.LocalPlatform>().ListAsync(default));
         await using var db = harness.Database.CreateDbContext();
         Assert.Null((await db.Bots.SingleAsync(b => b.Id == ended)).DeploymentPlatform);
     }

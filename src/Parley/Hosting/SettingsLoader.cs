@@ -34,6 +34,7 @@ public static class SettingsLoader
         typeof(Parley.Infrastructure.Queues.QueueOptions),
         typeof(Parley.Infrastructure.Locks.LockOptions),
         typeof(Parley.Orchestration.OrchestratorOptions),
+        typeof(Parley.Orchestration.Platforms.Kubernetes.KubernetesOptions),
         typeof(Parley.Bots.BotOptions),
     ];
 

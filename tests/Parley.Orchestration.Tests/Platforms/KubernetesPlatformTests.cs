@@ -1,0 +1,273 @@
+using System.Text.Json.Nodes;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Parley.Core.Configuration;
+using Parley.Orchestration.Platforms;
+using Parley.Orchestration.Platforms.Kubernetes;
+
+namespace Parley.Orchestration.Tests.Platforms;
+
+/// <summary>The k8s platform through the real KubernetesClient against an in-test API server.</summary>
+public sealed class KubernetesPlatformTests
+{
+    private static readonly Dictionary<string, string> Environment = new(StringComparer.Ordinal)
+    {
+        ["BOT_ID"] = "0193a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b",
+        ["BOT_TOKEN"] = "pbt_secret",
+        ["PARLEY_API_URL"] = "http://parley-api.parley:3001",
+        ["S3_BUCKET_NAME"] = "recordings",
+    };
+
+    private static BotDeploymentRequest Request(string botId, string platform = "zoom") =>
+        new(botId, platform, new Dictionary<string, string>(Environment) { ["BOT_ID"] = botId });
+
+    private static KubernetesPlatform Platform(FakeKubernetesApi api, Action<Dictionary<string, string>>? settings = null)
+    {
+        var values = new Dictionary<string, string>(StringComparer.Ordinal)
+        {
+            ["K8S_KUBECONFIG"] = api.KubeConfigPath,
+            ["K8S_IMAGE_PULL_LOCK_ENABLED"] = "false",
+        };
+        settings?.Invoke(values);
+        var bound = SettingsBinder.Bind([typeof(KubernetesOptions)], name => values.GetValueOrDefault(name));
+        Assert.True(bound.IsValid, string.Join("; ", bound.Problems));
+        return new KubernetesPlatform(bound.Get<KubernetesOptions>(), NullLogger<KubernetesPlatform>.Instance, TimeSpan.FromMilliseconds(20));
+    }
+
+    [Fact]
+    public async Task Deploy_creates_one_job_with_the_image_resources_environment_labels_and_limits()
+    {
+        await using var api = await FakeKubernetesApi.StartAsync();
+        using var platform = Platform(api, s =>
+        {
+            s["K8S_NAMESPACE"] = "bots";
+            s["K8S_IMAGE_REGISTRY"] = "registry.example.test/acme/";
+            s["K8S_IMAGE_TAG"] = "1.4.2";
+            s["K8S_IMAGE_ZOOM"] = "parley-zoom";
+            s["K8S_BOT_CPU_REQUEST"] = "250m";
+            s["K8S_BOT_CPU_LIMIT"] = "2";
+            s["K8S_BOT_MEMORY_REQUEST"] = "512Mi";
+            s["K8S_BOT_MEMORY_LIMIT"] = "3Gi";
+            s["K8S_JOB_TTL_SECONDS"] = "120";
+            s["K8S_IMAGE_PULL_SECRET"] = "registry-login";
+        });
+        var botId = "0193a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b";
+
+        var identifier = await platform.DeployAsync(Request(botId), CancellationToken.None);
+
+        Assert.Equal("parley-bot-" + botId, identifier);
+        var post = Assert.Single(api.Where("POST", "/jobs"));
+        Assert.Equal("/apis/batch/v1/namespaces/bots/jobs", post.Path);
+        Assert.Equal("Bearer " + FakeKubernetesApi.Token, post.Authorization);
+        var job = JsonNode.Parse(post.Body)!;
+        Assert.Equal(identifier, (string?)job["metadata"]!["name"]);
+        Assert.Equal("bots", (string?)job["metadata"]!["namespace"]);
+        foreach (var labels in new[] { job["metadata"]!["labels"]!, job["spec"]!["template"]!["metadata"]!["labels"]! })
+        {
+            Assert.Equal("parley-bot", (string?)labels["app.kubernetes.io/name"]);
+            Assert.Equal(botId, (string?)labels["parley.dev/bot-id"]);
+        }
+
+        Assert.Equal(0, (int?)job["spec"]!["backoffLimit"]);
+        Assert.Equal(120, (int?)job["spec"]!["ttlSecondsAfterFinished"]);
+        var pod = job["spec"]!["template"]!["spec"]!;
+        Assert.Equal("Never", (string?)pod["restartPolicy"]);
+        Assert.Equal("registry-login", (string?)pod["imagePullSecrets"]![0]!["name"]);
+        var container = Assert.Single(pod["containers"]!.AsArray())!;
+        Assert.Equal("registry.example.test/acme/parley-zoom:1.4.2", (string?)container["image"]);
+        Assert.Equal(["parley"], container["command"]!.AsArray().Select(c => (string?)c));
+        Assert.Equal(["bot", "run", "--bot-id", botId], container["args"]!.AsArray().Select(c => (string?)c));
+        var resources = container["resources"]!;
+        Assert.Equal(0.25m, KubernetesOptions.ParseQuantity((string)resources["requests"]!["cpu"]!));
+        Assert.Equal(2m, KubernetesOptions.ParseQuantity((string)resources["limits"]!["cpu"]!));
+        Assert.Equal(512m * 1024 * 1024, KubernetesOptions.ParseQuantity((string)resources["requests"]!["memory"]!));
+        Assert.Equal(3m * 1024 * 1024 * 1024, KubernetesOptions.ParseQuantity((string)resources["limits"]!["memory"]!));
+        var env = container["env"]!.AsArray().ToDictionary(e => (string)e!["name"]!, e => (string?)e!["value"]);
+        Assert.Equal(botId, env["BOT_ID"]);
+        Assert.Equal("pbt_secret", env["BOT_TOKEN"]);
+        Assert.Equal("http://parley-api.parley:3001", env["PARLEY_API_URL"]);
+        Assert.Equal("recordings", env["S3_BUCKET_NAME"]);
+
+        // A meeting platform without its own image uses K8S_IMAGE_REPOSITORY.
+        await platform.DeployAsync(Request("0193a1b2-c3d4-7e5f-8a9b-000000000002", "meet"), CancellationToken.None);
+        var meet = JsonNode.Parse(api.Where("POST", "/jobs").Last().Body)!;
+        Assert.Equal("registry.example.test/acme/parley:1.4.2", (string?)meet["spec"]!["template"]!["spec"]!["containers"]![0]!["image"]);
+    }
+
+    [Fact]
+    public async Task Cancel_deletes_the_job_in_the_background_and_a_missing_job_is_no_error()
+    {
+        await using var api = await FakeKubernetesApi.StartAsync();
+        using var platform = Platform(api);
+        var identifier = await platform.DeployAsync(Request("bot-1"), CancellationToken.None);
+
+        await platform.CancelAsync("bot-1", identifier, CancellationToken.None);
+        await platform.CancelAsync("bot-1", identifier, CancellationToken.None);
+        // The health monitor passes no identifier when it has none: the Job name comes from the bot id.
+        await platform.CancelAsync("bot-1", "", CancellationToken.None);
+
+        var deletes = api.Where("DELETE", "/jobs/").ToList();
+        Assert.Equal(3, deletes.Count);
+        Assert.All(deletes, d =>
+        {
+            Assert.Equal("/apis/batch/v1/namespaces/parley-bots/jobs/parley-bot-bot-1", d.Path);
+            Assert.Equal("Background", d.Query["propagationPolicy"]);
+        });
+        Assert.Empty(api.Jobs);
+    }
+
+    [Fact]
+    public async Task List_returns_running_jobs_and_reports_each_finished_job_once()
+    {
+        await using var api = await FakeKubernetesApi.StartAsync();
+        using var platform = Platform(api);
+        var running = await platform.DeployAsync(Request("bot-running"), CancellationToken.None);
+        var failed = await platform.DeployAsync(Request("bot-failed"), CancellationToken.None);
+        var complete = await platform.DeployAsync(Request("bot-complete"), CancellationToken.None);
+        api.Finish(failed, succeeded: false);
+        api.Finish(complete, succeeded: true);
+        var ended = new List<PlatformResourceEnded>();
+        platform.ResourceEnded += ended.Add;
+
+        var resources = await platform.ListAsync(CancellationToken.None);
+
+        Assert.Equal([new PlatformResource("bot-running", running)], resources);
+        var list = Assert.Single(api.Where("GET", "/jobs"));
+        Assert.Equal("app.kubernetes.io/name=parley-bot", list.Query["labelSelector"]);
+        Assert.Equal(2, ended.Count);
+        var failure = ended.Single(e => e.BotId == "bot-failed");
+        Assert.False(failure.Succeeded);
+        Assert.Equal("k8s", failure.Platform);
+        Assert.Equal(failed, failure.Identifier);
+        Assert.Contains("BackoffLimitExceeded", failure.Detail, StringComparison.Ordinal);
+        Assert.True(ended.Single(e => e.BotId == "bot-complete").Succeeded);
+
+        await platform.ListAsync(CancellationToken.None);
+        Assert.Equal(2, ended.Count);
+    }
+
+    [Fact]
+    public async Task The_pull_lock_holds_deployments_of_a_new_image_until_its_first_pod_started()
+    {
+        await using var api = await FakeKubernetesApi.StartAsync();
+        using var platform = Platform(api, s => s["K8S_IMAGE_PULL_LOCK_ENABLED"] = "true");
+
+        var first = platform.DeployAsync(Request("bot-a"), CancellationToken.None);
+        await WaitUntil(() => api.Where("GET", "/pods").Count(r => r.Query.GetValueOrDefault("labelSelector") == "job-name=parley-bot-bot-a") >= 2, "the first deployment polls its pod");
+        var second = platform.DeployAsync(Request("bot-b"), CancellationToken.None);
+        // The second waits on the lock: while the first pod has not started only one Job exists.
+        await WaitUntil(() => api.Where("GET", "/pods").Count(r => r.Query.GetValueOrDefault("labelSelector") == "job-name=parley-bot-bot-a") >= 4, "more polls");
+        Assert.Single(api.Where("POST", "/jobs"));
+        Assert.False(first.IsCompleted);
+        Assert.False(second.IsCompleted);
+
+        api.PodsStarted = true;
+
+        Assert.Equal("parley-bot-bot-a", await first);
+        Assert.Equal("parley-bot-bot-b", await second);
+        Assert.Equal(2, api.Where("POST", "/jobs").Count());
+        // Once a pod of the image started, deployments no longer look at pods.
+        var polls = api.Where("GET", "/pods").Count();
+        await platform.DeployAsync(Request("bot-c"), CancellationToken.None);
+        Assert.Equal(polls, api.Where("GET", "/pods").Count());
+    }
+
+    [Fact]
+    public async Task An_image_that_cannot_be_pulled_fails_the_deployment_and_removes_its_job()
+    {
+        await using var api = await FakeKubernetesApi.StartAsync();
+        using var platform = Platform(api, s => s["K8S_IMAGE_PULL_LOCK_ENABLED"] = "true");
+        api.PullError = "ErrImagePull";
+
+        var error = await Assert.ThrowsAsync<InvalidOperationException>(() => platform.DeployAsync(Request("bot-a"), CancellationToken.None));
+
+        Assert.Contains("cannot pull ghcr.io/parley/parley:latest", error.Message, StringComparison.Ordinal);
+        Assert.Single(api.Where("DELETE", "/jobs/parley-bot-bot-a"));
+        Assert.Empty(api.Jobs);
+    }
+
+    [Fact]
+    public async Task A_refused_job_fails_the_deployment_with_the_api_servers_message()
+    {
+        await using var api = await FakeKubernetesApi.StartAsync();
+        using var platform = Platform(api);
+        await platform.DeployAsync(Request("bot-a"), CancellationToken.None);
+
+        var error = await Assert.ThrowsAsync<InvalidOperationException>(() => platform.DeployAsync(Request("bot-a"), CancellationToken.None));
+
+        Assert.Contains("409", error.Message, StringComparison.Ordinal);
+        Assert.Contains("already exists", error.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("K8S_BOT_CPU_REQUEST", "half")]
+    [InlineData("K8S_BOT_MEMORY_LIMIT", "2GB")]
+    [InlineData("K8S_BOT_CPU_LIMIT", "-1")]
+    [InlineData("K8S_NAMESPACE", "Parley_Bots")]
+    [InlineData("K8S_IMAGE_TAG", "1.0:latest")]
+    [InlineData("K8S_IMAGE_ZOOM", "parley-zoom:1.0")]
+    [InlineData("K8S_KUBECONFIG", "/nonexistent/kubeconfig")]
+    public void Invalid_settings_are_reported_by_name(string name, string value)
+    {
+        var bound = SettingsBinder.Bind([typeof(KubernetesOptions)], n => n == name ? value : null);
+
+        Assert.Contains(bound.Problems, p => p.Variable == name);
+    }
+
+    [Fact]
+    public void A_request_above_its_limit_is_reported()
+    {
+        var values = new Dictionary<string, string> { ["K8S_BOT_MEMORY_REQUEST"] = "3Gi", ["K8S_BOT_MEMORY_LIMIT"] = "2048Mi" };
+
+        var bound = SettingsBinder.Bind([typeof(KubernetesOptions)], n => values.GetValueOrDefault(n));
+
+        var problem = Assert.Single(bound.Problems);
+        Assert.Equal("K8S_BOT_MEMORY_REQUEST", problem.Variable);
+    }
+
+    [Fact]
+    public void Job_names_are_dns_labels_of_at_most_63_characters_and_differ_per_bot()
+    {
+        Assert.Equal("parley-bot-0193a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b", KubernetesPlatform.JobName("0193A1B2-C3D4-7E5F-8A9B-0C1D2E3F4A5B"));
+        var longA = KubernetesPlatform.JobName(new string('a', 80) + "_1");
+        var longB = KubernetesPlatform.JobName(new string('a', 80) + "_2");
+        Assert.NotEqual(longA, longB);
+        Assert.All(new[] { longA, longB, KubernetesPlatform.JobName("Bot_With.Dots") }, n =>
+        {
+            Assert.True(n.Length <= 63, n);
+            Assert.Matches("^[a-z0-9]([-a-z0-9]*[a-z0-9])?$", n);
+        });
+    }
+
+    [Theory]
+    [InlineData("local", "1", false)]
+    [InlineData("local,k8s", null, false)]
+    [InlineData("local,k8s", "5", true)]
+    public void The_platform_is_registered_only_when_prioritised_with_a_limit(string priority, string? limit, bool registered)
+    {
+        var values = new Dictionary<string, string?> { ["PLATFORM_PRIORITY"] = priority, ["K8S_BOT_LIMIT"] = limit };
+        var bound = SettingsBinder.Bind([typeof(OrchestratorOptions), typeof(KubernetesOptions)], n => values.GetValueOrDefault(n));
+        var services = new ServiceCollection();
+        services.AddLogging();
+        foreach (var options in bound.All)
+        {
+            services.AddSingleton(options.GetType(), options);
+        }
+
+        services.AddParleyKubernetesPlatform();
+
+        using var provider = services.BuildServiceProvider();
+        Assert.Equal(registered, provider.GetServices<IBotPlatform>().Any(p => p.Name == "k8s"));
+    }
+
+    private static async Task WaitUntil(Func<bool> condition, string what)
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        while (!condition())
+        {
+            Assert.False(timeout.IsCancellationRequested, "timed out waiting: " + what);
+            await Task.Delay(10);
+        }
+    }
+}
