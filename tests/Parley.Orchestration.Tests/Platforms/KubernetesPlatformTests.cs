@@ -200,6 +200,37 @@ public sealed class KubernetesPlatformTests
         Assert.Contains("already exists", error.Message, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task In_the_orchestrator_a_bot_runs_as_a_job_and_a_failed_job_fails_the_bot()
+    {
+        await using var api = await FakeKubernetesApi.StartAsync();
+        await using var harness = await OrchestratorHarness.CreateAsync(postgres: false);
+        await harness.StartReplicaAsync(new Dictionary<string, string>
+        {
+            ["PLATFORM_PRIORITY"] = "k8s",
+            ["K8S_BOT_LIMIT"] = "2",
+            ["K8S_KUBECONFIG"] = api.KubeConfigPath,
+            ["K8S_IMAGE_PULL_LOCK_ENABLED"] = "false",
+        });
+        var id = await harness.CreateBotAsync();
+
+        var deployed = await harness.WaitForAsync(id, b => b.DeploymentIdentifier is not null, "deployed as a Job");
+
+        Assert.Equal("k8s", deployed.DeploymentPlatform);
+        Assert.Equal(KubernetesPlatform.JobName(id), deployed.DeploymentIdentifier);
+        var env = JsonNode.Parse(Assert.Single(api.Where("POST", "/jobs")).Body)!["spec"]!["template"]!["spec"]!["containers"]![0]!["env"]!.AsArray()
+            .ToDictionary(e => (string)e!["name"]!, e => (string?)e!["value"]);
+        Assert.Equal(id, env["BOT_ID"]);
+        Assert.StartsWith("pbt", env["BOT_TOKEN"], StringComparison.Ordinal);
+        Assert.False(string.IsNullOrEmpty(env["PARLEY_API_URL"]));
+
+        api.Finish(deployed.DeploymentIdentifier!, succeeded: false);
+
+        var failed = await harness.WaitForAsync(id, b => b.IsEnded, "failed with its Job");
+        Assert.Equal(Parley.Core.Bots.BotStatus.Failed, failed.Status);
+        Assert.Contains("BackoffLimitExceeded", failed.ErrorMessage, StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData("K8S_BOT_CPU_REQUEST", "half")]
     [InlineData("K8S_BOT_MEMORY_LIMIT", "2GB")]
