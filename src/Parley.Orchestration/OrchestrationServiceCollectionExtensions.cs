@@ -5,7 +5,9 @@ using Parley.Core.Configuration;
 using Parley.Infrastructure.Aws;
 using Parley.Infrastructure.Storage;
 using Parley.Orchestration.Platforms;
+using Parley.Orchestration.Platforms.Coolify;
 using Parley.Orchestration.Platforms.Kubernetes;
+using Parley.Orchestration.Platforms.Ecs;
 using Parley.Orchestration.Platforms.Local;
 using Prometheus;
 
@@ -21,6 +23,7 @@ public static class OrchestrationServiceCollectionExtensions
     {
         services.AddSingleton<PlatformStatusSource>();
         services.AddSingleton<IPlatformStatusSource>(sp => sp.GetRequiredService<PlatformStatusSource>());
+        services.AddParleyCoolifyPoolStats();
         return services;
     }
 
@@ -38,6 +41,8 @@ public static class OrchestrationServiceCollectionExtensions
         });
         services.AddSingleton<IBotPlatform>(sp => sp.GetRequiredService<LocalPlatform>());
         services.AddParleyKubernetesPlatform();
+        services.AddParleyCoolifyPlatform();
+        services.AddParleyEcsPlatform();
         services.AddSingleton(sp => new PlatformChain(sp.GetRequiredService<OrchestratorOptions>(), sp.GetServices<IBotPlatform>()));
         services.AddSingleton(sp =>
         {

@@ -15,7 +15,7 @@ public sealed record SkippedPlatform(string Name, string Reason);
 public sealed class PlatformChain
 {
     /// <summary>The platforms this build implements.</summary>
-    public static readonly IReadOnlySet<string> Built = new HashSet<string>(StringComparer.Ordinal) { Platforms.Local.LocalPlatform.PlatformName, Platforms.Kubernetes.KubernetesPlatform.PlatformName };
+    public static readonly IReadOnlySet<string> Built = new HashSet<string>(StringComparer.Ordinal) { Platforms.Local.LocalPlatform.PlatformName, Platforms.Ecs.EcsPlatform.PlatformName, Platforms.Kubernetes.KubernetesPlatform.PlatformName, Platforms.Coolify.CoolifyPlatform.PlatformName };
 
     public PlatformChain(OrchestratorOptions options, IEnumerable<IBotPlatform> platforms)
     {

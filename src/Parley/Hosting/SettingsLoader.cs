@@ -34,7 +34,9 @@ public static class SettingsLoader
         typeof(Parley.Infrastructure.Queues.QueueOptions),
         typeof(Parley.Infrastructure.Locks.LockOptions),
         typeof(Parley.Orchestration.OrchestratorOptions),
+        typeof(Parley.Orchestration.Platforms.Ecs.EcsOptions),
         typeof(Parley.Orchestration.Platforms.Kubernetes.KubernetesOptions),
+        typeof(Parley.Orchestration.Platforms.Coolify.CoolifyOptions),
         typeof(Parley.Bots.BotOptions),
     ];
 
