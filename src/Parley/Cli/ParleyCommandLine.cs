@@ -13,6 +13,7 @@ internal static class ParleyCommandLine
         root.Subcommands.Add(MigrateCommand.Create());
         root.Subcommands.Add(VersionCommand.Create());
         root.Subcommands.Add(JobCommand.Create());
+        root.Subcommands.Add(DoctorCommand.Create());
         root.Subcommands.Add(TeamsCommand.Create());
         root.Subcommands.Add(KeysCommand.Create());
         root.Subcommands.Add(BotCommand.Create());
