@@ -20,7 +20,8 @@ public sealed class PlatformChain
     public PlatformChain(OrchestratorOptions options, IEnumerable<IBotPlatform> platforms)
     {
         ArgumentNullException.ThrowIfNull(options);
-        var built = platforms.ToDictionary(p => p.Name, StringComparer.Ordinal);
+        // The last registration of a name wins, as in dependency injection: a host (or a test) can replace a platform.
+        var built = platforms.GroupBy(p => p.Name, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.Last(), StringComparer.Ordinal);
         var links = new List<ChainLink>();
         var skipped = new List<SkippedPlatform>();
         foreach (var name in options.Chain)

@@ -66,6 +66,17 @@ internal sealed class OrchestratorHarness : IAsyncDisposable
             ["PARLEY_DATA_DIR"] = DataDirectory,
         };
         values.TryAdd("PARLEY_ORCHESTRATOR_CHECK_INTERVAL_MS", "200");
+        if (values.ContainsKey("AWS_BOT_LIMIT"))
+        {
+            // The real ECS platform validates its settings; the in-test aws platform registered below replaces it.
+            values.TryAdd("AWS_ECS_CLUSTER", "test");
+            values.TryAdd("AWS_ECS_SUBNETS", "subnet-1");
+            foreach (var definition in new[] { "AWS_ECS_TASK_DEF_GOOGLE_MEET", "AWS_ECS_TASK_DEF_MICROSOFT_TEAMS", "AWS_ECS_TASK_DEF_ZOOM", "AWS_ECS_TASK_DEF_PARLEY" })
+            {
+                values.TryAdd(definition, "parley-bot");
+            }
+        }
+
         var bound = SettingsBinder.Bind(SettingsLoader.OptionTypes, name => values.GetValueOrDefault(name));
         Assert.True(bound.IsValid, string.Join("; ", bound.Problems));
         var services = new ServiceCollection();

@@ -33,7 +33,7 @@ public sealed class ServeTests
         var k8s = platforms.GetProperty("platforms")[1];
         Assert.False(k8s.GetProperty("enabled").GetBoolean());
         Assert.Equal(JsonValueKind.Null, k8s.GetProperty("limit").ValueKind);
-        Assert.Contains("not available", k8s.GetProperty("note").GetString(), StringComparison.Ordinal);
+        Assert.Contains("K8S_BOT_LIMIT", k8s.GetProperty("note").GetString(), StringComparison.Ordinal);
 
         using var created = await server.Http.PostAsJsonAsync("/v2/bots", new { bot_name = "Recorder", meeting_url = "https://zoom.us/j/1234567890" });
         Assert.Equal(HttpStatusCode.Created, created.StatusCode);
