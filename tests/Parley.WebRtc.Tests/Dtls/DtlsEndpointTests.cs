@@ -13,22 +13,31 @@ public class DtlsEndpointTests
 
     private sealed class Pair : IDisposable
     {
-        public Pair(DtlsOptions? serverOptions = null, DtlsOptions? clientOptions = null, string? serverExpects = null)
+        public Pair(DtlsOptions? serverOptions = null, DtlsOptions? clientOptions = null, string? serverExpects = null,
+            Func<int, bool>? dropFromServer = null, Func<int, bool>? dropFromClient = null)
         {
+            var fromServer = 0;
+            var fromClient = 0;
             ServerCertificate = DtlsCertificate.Generate();
             ClientCertificate = DtlsCertificate.Generate();
             Server = new DtlsEndpoint(DtlsRole.Server, ServerCertificate, serverExpects ?? ClientCertificate.Fingerprint,
                 datagram =>
                 {
                     ServerDatagrams.Enqueue(datagram.ToArray());
-                    Client!.Deliver(datagram.Span);
+                    if (dropFromServer?.Invoke(Interlocked.Increment(ref fromServer) - 1) != true)
+                    {
+                        Client!.Deliver(datagram.Span);
+                    }
                 },
                 serverOptions);
             Client = new DtlsEndpoint(DtlsRole.Client, ClientCertificate, ServerCertificate.Fingerprint,
                 datagram =>
                 {
                     ClientDatagrams.Enqueue(datagram.ToArray());
-                    Server.Deliver(datagram.Span);
+                    if (dropFromClient?.Invoke(Interlocked.Increment(ref fromClient) - 1) != true)
+                    {
+                        Server.Deliver(datagram.Span);
+                    }
                 },
                 clientOptions);
         }
@@ -152,6 +161,25 @@ public class DtlsEndpointTests
         await serverTask.WaitAsync(Deadline);
         Assert.All(pair.ClientDatagrams.Concat(pair.ServerDatagrams), d => Assert.True(d.Length <= 1200, $"{d.Length} bytes"));
         Assert.Contains(pair.ServerDatagrams, d => d[0] == 22); // the server's flight was seen
+    }
+
+    [Fact]
+    public async Task Lost_handshake_datagrams_are_retransmitted_and_the_handshake_completes()
+    {
+        // The server's first flight and the client's second datagram are lost on the way (RFC 6347 §4.2.4:
+        // the sender's retransmission timer resends the whole flight).
+        using var pair = new Pair(dropFromServer: i => i == 0, dropFromClient: i => i == 1);
+        var serverTask = pair.Server.HandshakeAsync();
+
+        await pair.Client.HandshakeAsync().WaitAsync(Deadline);
+        await serverTask.WaitAsync(Deadline);
+
+        Assert.Equal(DtlsState.Connected, pair.Client.State);
+        Assert.Equal(DtlsState.Connected, pair.Server.State);
+        // A resent flight carries new record sequence numbers but the same handshake messages: compare the
+        // handshake header (type, length, message_seq, fragment) that follows the 13-byte record header.
+        var serverFlights = pair.ServerDatagrams.Select(d => Convert.ToHexString(d.AsSpan(13, Math.Min(d.Length - 13, 12)))).ToList();
+        Assert.True(serverFlights.Count > serverFlights.Distinct().Count(), "the server's first flight was never resent");
     }
 
     [Fact]
