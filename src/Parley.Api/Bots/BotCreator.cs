@@ -150,13 +150,11 @@ public sealed class BotCreator(
 }
 
 /// <summary>Builds outbox rows and wakes this process's dispatcher after a commit.</summary>
-public sealed class OutboxSignals
+public sealed class OutboxSignals : WakeSignal
 {
     public const string BotJobKind = "bot_job";
 
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
-
-    private readonly SemaphoreSlim _signal = new(0, int.MaxValue);
 
     public static OutboxMessage BotJobMessage(BotJob job, DateTime now) =>
         new() { Kind = BotJobKind, Payload = JsonSerializer.Serialize(job, Json), CreatedAt = now, AvailableAt = now };
@@ -166,14 +164,4 @@ public sealed class OutboxSignals
         ArgumentNullException.ThrowIfNull(message);
         return JsonSerializer.Deserialize<BotJob>(message.Payload, Json)!;
     }
-
-    public void Notify()
-    {
-        if (_signal.CurrentCount < 16)
-        {
-            _signal.Release();
-        }
-    }
-
-    public Task<bool> WaitAsync(TimeSpan timeout, CancellationToken cancellationToken) => _signal.WaitAsync(timeout, cancellationToken);
 }

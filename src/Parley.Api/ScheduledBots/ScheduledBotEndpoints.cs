@@ -292,17 +292,4 @@ public static class ScheduledBotEndpoints
 }
 
 /// <summary>Wakes this process's scheduled-bot job when a scheduled bot was created or moved.</summary>
-public sealed class ScheduledBotSignals
-{
-    private readonly SemaphoreSlim _signal = new(0, int.MaxValue);
-
-    public void Notify()
-    {
-        if (_signal.CurrentCount < 16)
-        {
-            _signal.Release();
-        }
-    }
-
-    public Task<bool> WaitAsync(TimeSpan timeout, CancellationToken cancellationToken) => _signal.WaitAsync(timeout, cancellationToken);
-}
+public sealed class ScheduledBotSignals : WakeSignal;

@@ -153,17 +153,4 @@ public sealed class WebhookPublisher(TimeProvider time, BotViews views, WebhookS
 }
 
 /// <summary>Wakes the delivery loop of this process when new deliveries were committed.</summary>
-public sealed class WebhookSignals
-{
-    private readonly SemaphoreSlim _signal = new(0, int.MaxValue);
-
-    public void Notify()
-    {
-        if (_signal.CurrentCount < 16)
-        {
-            _signal.Release();
-        }
-    }
-
-    public Task<bool> WaitAsync(TimeSpan timeout, CancellationToken cancellationToken) => _signal.WaitAsync(timeout, cancellationToken);
-}
+public sealed class WebhookSignals : WakeSignal;
