@@ -35,8 +35,6 @@ public sealed record BotSummary(string BotId, string BotName, string MeetingUrl,
 /// <summary>API.md "Bots": create, batch, list, details and status.</summary>
 public static class BotEndpoints
 {
-    public const int MaxBatch = 100;
-
     public static RouteGroupBuilder MapBots(this RouteGroupBuilder v2)
     {
         ArgumentNullException.ThrowIfNull(v2);
@@ -67,63 +65,14 @@ public static class BotEndpoints
         return createError ?? ApiResults.Created(new { bot_id = bot!.Id, extra = BotViews.Parse(bot.Extra) });
     }
 
-    internal static async Task<IResult> CreateBatch(HttpContext http, BotCreator creator)
+    internal static Task<IResult> CreateBatch(HttpContext http, BotCreator creator)
     {
         var team = TeamContext.Get(http);
-        var (items, _, error) = await RequestBody.ReadWithTextAsync<List<JsonElement>>(http.Request, JsonValueKind.Array);
-        if (error is not null)
+        return BatchRequest.HandleAsync<CreateBotRequest>(http.Request, async (request, text) =>
         {
-            return error;
-        }
-
-        if (items!.Count is 0 or > MaxBatch)
-        {
-            return ApiError.Validation("body", $"must hold 1 to {MaxBatch} bot bodies");
-        }
-
-        var created = new List<object>();
-        var errors = new List<object>();
-        for (var index = 0; index < items.Count; index++)
-        {
-            var item = items[index];
-            var extra = item.ValueKind == JsonValueKind.Object && item.TryGetProperty("extra", out var e) && e.ValueKind == JsonValueKind.Object ? e.Clone() : (JsonElement?)null;
-            CreateBotRequest? request = null;
-            string? problem = null;
-            if (item.ValueKind != JsonValueKind.Object)
-            {
-                problem = "must be a JSON object";
-            }
-            else
-            {
-                try
-                {
-                    request = item.Deserialize<CreateBotRequest>(ApiJson.Options);
-                }
-                catch (JsonException ex)
-                {
-                    problem = $"{RequestBody.FieldOf(ex.Path)} has the wrong type";
-                }
-            }
-
-            if (request is null)
-            {
-                errors.Add(new { index, code = "VALIDATION_ERROR", message = problem ?? "invalid body", details = Array.Empty<ErrorDetail>(), extra });
-                continue;
-            }
-
-            var (bot, createError) = await creator.CreateAsync(team.TeamId, request, item.GetRawText(), null, null, http.RequestAborted);
-            if (bot is not null)
-            {
-                created.Add(new { index, bot_id = bot.Id, extra });
-            }
-            else
-            {
-                var envelope = createError!.Envelope;
-                errors.Add(new { index, code = envelope.Code, message = envelope.Message, details = envelope.Details ?? [], extra });
-            }
-        }
-
-        return Results.Json(new { success = true, data = created, errors }, ApiJson.Options, statusCode: 201);
+            var (bot, problem) = await creator.CreateAsync(team.TeamId, request, text, null, null, http.RequestAborted);
+            return (bot?.Id, problem);
+        });
     }
 
     internal static async Task<IResult> List(HttpContext http, ParleyDbContext db, BotViews views)

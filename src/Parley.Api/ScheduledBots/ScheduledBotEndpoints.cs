@@ -56,58 +56,28 @@ public static class ScheduledBotEndpoints
         return ApiResults.Created(View(scheduled!));
     }
 
-    internal static async Task<IResult> CreateBatch(HttpContext http, ParleyDbContext db, BotRequestValidator validator, TimeProvider time, ScheduledBotSignals signals)
+    internal static Task<IResult> CreateBatch(HttpContext http, ParleyDbContext db, BotRequestValidator validator, TimeProvider time, ScheduledBotSignals signals)
     {
-        var (items, _, error) = await RequestBody.ReadWithTextAsync<List<JsonElement>>(http.Request, JsonValueKind.Array);
-        if (error is not null)
-        {
-            return error;
-        }
-
-        if (items!.Count is 0 or > BotEndpoints.MaxBatch)
-        {
-            return ApiError.Validation("body", $"must hold 1 to {BotEndpoints.MaxBatch} bot bodies");
-        }
-
         var team = TeamContext.Get(http).TeamId;
         var now = time.GetUtcNow().UtcDateTime;
-        var created = new List<object>();
-        var errors = new List<object>();
-        for (var index = 0; index < items.Count; index++)
-        {
-            var item = items[index];
-            var extra = item.ValueKind == JsonValueKind.Object && item.TryGetProperty("extra", out var e) && e.ValueKind == JsonValueKind.Object ? e.Clone() : (JsonElement?)null;
-            CreateScheduledBotRequest? request = null;
-            try
+        return BatchRequest.HandleAsync<CreateScheduledBotRequest>(
+            http.Request,
+            (request, text) =>
             {
-                request = item.ValueKind == JsonValueKind.Object ? item.Deserialize<CreateScheduledBotRequest>(ApiJson.Options) : null;
-            }
-            catch (JsonException ex)
+                var (scheduled, problem) = Build(team, request, text, validator, now);
+                if (scheduled is not null)
+                {
+                    db.ScheduledBots.Add(scheduled);
+                }
+
+                return Task.FromResult((scheduled?.Id, problem));
+            },
+            async () =>
             {
-                errors.Add(new { index, code = "VALIDATION_ERROR", message = $"{RequestBody.FieldOf(ex.Path)} has the wrong type", details = Array.Empty<ErrorDetail>(), extra });
-                continue;
-            }
-
-            if (request is null)
-            {
-                errors.Add(new { index, code = "VALIDATION_ERROR", message = "must be a JSON object", details = Array.Empty<ErrorDetail>(), extra });
-                continue;
-            }
-
-            var (scheduled, problem) = Build(team, request, item.GetRawText(), validator, now);
-            if (problem is not null)
-            {
-                errors.Add(new { index, code = problem.Envelope.Code, message = problem.Envelope.Message, details = problem.Envelope.Details ?? [], extra });
-                continue;
-            }
-
-            db.ScheduledBots.Add(scheduled!);
-            created.Add(new { index, bot_id = scheduled!.Id, extra });
-        }
-
-        await db.SaveChangesAsync(http.RequestAborted);
-        signals.Notify();
-        return Results.Json(new { success = true, data = created, errors }, ApiJson.Options, statusCode: 201);
+                // One commit for the whole batch.
+                await db.SaveChangesAsync(http.RequestAborted);
+                signals.Notify();
+            });
     }
 
     internal static async Task<IResult> List(HttpContext http, ParleyDbContext db)
