@@ -1,6 +1,7 @@
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
 using Parley.Core.Bots;
+using Parley.Core.Meetings;
 using Parley.Core.Teams;
 using Parley.Core.Webhooks;
 using Parley.Data.Outbox;
@@ -29,6 +30,8 @@ public class ParleyDbContext(DbContextOptions options) : DbContext(options)
     public DbSet<WebhookEndpoint> WebhookEndpoints => Set<WebhookEndpoint>();
 
     public DbSet<WebhookDelivery> WebhookDeliveries => Set<WebhookDelivery>();
+
+    public DbSet<Meeting> Meetings => Set<Meeting>();
 
     public DbSet<OutboxMessage> Outbox => Set<OutboxMessage>();
 

@@ -364,6 +364,69 @@ namespace Parley.Data.Migrations.Postgres
                     b.ToTable("scheduled_bots", (string)null);
                 });
 
+            modelBuilder.Entity("Parley.Core.Meetings.Meeting", b =>
+                {
+                    b.Property<string>("Id")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)")
+                        .HasColumnName("id");
+
+                    b.Property<bool>("Adhoc")
+                        .HasColumnType("boolean")
+                        .HasColumnName("adhoc");
+
+                    b.Property<bool>("AllowGuests")
+                        .HasColumnType("boolean")
+                        .HasColumnName("allow_guests");
+
+                    b.Property<string>("CloseReason")
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)")
+                        .HasColumnName("close_reason");
+
+                    b.Property<DateTime?>("ClosedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("closed_at");
+
+                    b.Property<DateTime>("CreatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("created_at");
+
+                    b.Property<DateTime>("EndsAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("ends_at");
+
+                    b.Property<bool>("Lobby")
+                        .HasColumnType("boolean")
+                        .HasColumnName("lobby");
+
+                    b.Property<int?>("MaxParticipants")
+                        .HasColumnType("integer")
+                        .HasColumnName("max_participants");
+
+                    b.Property<string>("Name")
+                        .HasMaxLength(255)
+                        .HasColumnType("character varying(255)")
+                        .HasColumnName("name");
+
+                    b.Property<string>("TeamId")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)")
+                        .HasColumnName("team_id");
+
+                    b.Property<int>("TtlSeconds")
+                        .HasColumnType("integer")
+                        .HasColumnName("ttl_seconds");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("TeamId", "CreatedAt", "Id")
+                        .HasDatabaseName("ix_meetings_team_created");
+
+                    b.ToTable("meetings", (string)null);
+                });
+
             modelBuilder.Entity("Parley.Core.Teams.ApiKey", b =>
                 {
                     b.Property<string>("Id")
@@ -706,6 +769,15 @@ namespace Parley.Data.Migrations.Postgres
                     b.HasOne("Parley.Core.Bots.Bot", null)
                         .WithMany("StatusHistory")
                         .HasForeignKey("BotId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("Parley.Core.Meetings.Meeting", b =>
+                {
+                    b.HasOne("Parley.Core.Teams.Team", null)
+                        .WithMany()
+                        .HasForeignKey("TeamId")
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
                 });

@@ -355,6 +355,69 @@ namespace Parley.Data.Migrations.Sqlite
                     b.ToTable("scheduled_bots", (string)null);
                 });
 
+            modelBuilder.Entity("Parley.Core.Meetings.Meeting", b =>
+                {
+                    b.Property<string>("Id")
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("id");
+
+                    b.Property<bool>("Adhoc")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("adhoc");
+
+                    b.Property<bool>("AllowGuests")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("allow_guests");
+
+                    b.Property<string>("CloseReason")
+                        .HasMaxLength(16)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("close_reason");
+
+                    b.Property<DateTime?>("ClosedAt")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("closed_at");
+
+                    b.Property<DateTime>("CreatedAt")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("created_at");
+
+                    b.Property<DateTime>("EndsAt")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("ends_at");
+
+                    b.Property<bool>("Lobby")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("lobby");
+
+                    b.Property<int?>("MaxParticipants")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("max_participants");
+
+                    b.Property<string>("Name")
+                        .HasMaxLength(255)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("name");
+
+                    b.Property<string>("TeamId")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("team_id");
+
+                    b.Property<int>("TtlSeconds")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("ttl_seconds");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("TeamId", "CreatedAt", "Id")
+                        .HasDatabaseName("ix_meetings_team_created");
+
+                    b.ToTable("meetings", (string)null);
+                });
+
             modelBuilder.Entity("Parley.Core.Teams.ApiKey", b =>
                 {
                     b.Property<string>("Id")
@@ -693,6 +756,15 @@ namespace Parley.Data.Migrations.Sqlite
                     b.HasOne("Parley.Core.Bots.Bot", null)
                         .WithMany("StatusHistory")
                         .HasForeignKey("BotId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("Parley.Core.Meetings.Meeting", b =>
+                {
+                    b.HasOne("Parley.Core.Teams.Team", null)
+                        .WithMany()
+                        .HasForeignKey("TeamId")
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
                 });
