@@ -52,6 +52,12 @@ public sealed record PeerConnectionOptions
     /// <summary>The address put in our host candidate (ANNOUNCED_IP); the socket's own address by default.</summary>
     public string? AnnouncedAddress { get; init; }
 
+    /// <summary>
+    /// The answer's direction for an offered sendrecv section: an SFU's publish connection only receives
+    /// ("recvonly"); an endpoint that also sends answers "sendrecv".
+    /// </summary>
+    public string AnswerDirection { get; init; } = "sendrecv";
+
     public ILogger Logger { get; init; } = NullLogger.Instance;
 }
 
@@ -78,6 +84,7 @@ public sealed class PeerConnection : IDisposable
     private int _ridExtensionId;
     private int _repairedRidExtensionId;
     private DtlsRole _ownRole;
+    private long _offerVersion;
 
     public PeerConnection(PeerConnectionOptions options)
     {
@@ -134,7 +141,7 @@ public sealed class PeerConnection : IDisposable
             IceLite = _options.IsServer,
             Candidates = [SdpCandidate.Host(CandidateEndPoint).ToString()],
             Codecs = _options.Codecs,
-            AnswerToSendRecv = "sendrecv",
+            AnswerToSendRecv = _options.AnswerDirection,
         }, out var answer, out var error))
         {
             throw new ArgumentException(error, nameof(offerSdp));
@@ -181,7 +188,8 @@ public sealed class PeerConnection : IDisposable
             Fingerprint = _certificate.Fingerprint,
             IceLite = _options.IsServer,
             Candidates = [SdpCandidate.Host(CandidateEndPoint).ToString()],
-            SessionVersion = (ulong)(LocalDescription is null ? 1 : 2),
+            // RFC 8866 §5.2 / JSEP §5.2.2: every new offer of the session increases the version.
+            SessionVersion = (ulong)Interlocked.Increment(ref _offerVersion),
         }, sections);
         return _pendingOffer.ToString();
     }
