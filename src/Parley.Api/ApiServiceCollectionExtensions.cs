@@ -10,6 +10,7 @@ using Parley.Api.Bots;
 using Parley.Api.Http;
 using Parley.Api.Internal;
 using Parley.Api.Jobs;
+using Parley.Api.Meetings;
 using Parley.Api.Observability;
 using Parley.Api.Operations;
 using Parley.Api.ScheduledBots;
@@ -76,6 +77,7 @@ public static class ApiServiceCollectionExtensions
         services.AddSingleton<IParleyJob, WebhookRetryJob>();
         services.AddSingleton<JobRunner>();
         services.AddSingleton<BotMetrics>();
+        services.AddParleyMeetings();
         if (jobsRole)
         {
             services.AddHostedService<SvixEventTypeRegistration>();
@@ -116,8 +118,11 @@ public static class ApiServiceCollectionExtensions
         v2.MapScheduledBots();
         v2.MapWebhookEndpoints();
         v2.MapPlatforms();
+        v2.MapMeetings();
         app.MapInternalBots();
         app.MapPoolStats();
+        // The web client's guest tokens: public, the meeting id is the invitation (rate limited per address).
+        app.MapMeetingGuests();
         // Signed download links carry their own authorisation (no API key): they are handed to third parties.
         app.MapParleyArtifacts();
         return app;

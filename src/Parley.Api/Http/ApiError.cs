@@ -70,6 +70,16 @@ public static class ApiError
     public static ApiProblem BotStatus(string status, string action) =>
         Create(409, "BOT_STATUS", "Not allowed in this status", $"Cannot {action} while the bot is {status}.");
 
+    /// <summary>A meeting link that leads nowhere (public `/meet/{id}` routes; `/v2` answers NOT_FOUND).</summary>
+    public static ApiProblem MeetingNotFound(string meetingId) =>
+        Create(404, "MEETING_NOT_FOUND", "Meeting not found", $"There is no meeting '{meetingId}'; check the link.");
+
+    public static ApiProblem MeetingClosed(string meetingId) =>
+        Create(409, "MEETING_CLOSED", "Meeting closed", $"Meeting '{meetingId}' has ended; create a new meeting.");
+
+    public static ApiProblem GuestsNotAllowed(string meetingId) =>
+        Create(403, "GUESTS_NOT_ALLOWED", "Guests not allowed", $"Meeting '{meetingId}' does not admit guests; ask its organiser for a join link with a token.");
+
     public static ApiProblem TooManyRequests(int retryAfterSeconds) =>
         Create(429, "TOO_MANY_REQUESTS", "Too many requests", $"Rate limit reached; retry in {retryAfterSeconds} s.", retryAfter: retryAfterSeconds);
 }

@@ -38,6 +38,7 @@ public static class SettingsLoader
         typeof(Parley.Orchestration.Platforms.Kubernetes.KubernetesOptions),
         typeof(Parley.Orchestration.Platforms.Coolify.CoolifyOptions),
         typeof(Parley.Bots.BotOptions),
+        typeof(Parley.Core.Meetings.MeetingOptions),
     ];
 
     public static SettingsBindResult Load(SettingsSources sources, TextWriter warnings)
