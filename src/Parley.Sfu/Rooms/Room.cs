@@ -185,15 +185,26 @@ public sealed partial class Room : IWorkerTickable
             }
         }
 
+        var now = SfuWorker.NowMicroseconds;
         foreach (var producer in added)
         {
             Worker.Metrics.ProducerCreated();
+            Worker.Metrics.ProducerCreationSeconds.Record(TimeSpan.FromMicroseconds(now - producer.CreatedAtMicroseconds));
+        }
+
+        if (added.Count > 0)
+        {
+            // One offer per subscriber for everything this publish added.
             foreach (var other in _participants.Values)
             {
                 if (!ReferenceEquals(other, participant) && other.Grant.CanSubscribe)
                 {
-                    other.AddConsumer(producer);
-                    Worker.Metrics.ConsumerCreated();
+                    foreach (var producer in added)
+                    {
+                        other.AddConsumer(producer);
+                        Worker.Metrics.ConsumerCreated();
+                    }
+
                     other.ScheduleSubscribeOffer();
                 }
             }

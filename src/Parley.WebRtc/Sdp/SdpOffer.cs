@@ -26,6 +26,9 @@ public sealed record SdpOfferSection(string Kind, string Mid, string Direction, 
     public IReadOnlyList<SdpExtmap> Extensions { get; init; } = [];
 
     public IReadOnlyList<SdpSource> Sources { get; init; } = [];
+
+    /// <summary>Simulcast layers this section sends, lowest first (RFC 8851 a=rid, RFC 8853 a=simulcast:send).</summary>
+    public IReadOnlyList<string> SendRids { get; init; } = [];
 }
 
 /// <summary>What an offer carries besides its sections.</summary>
@@ -113,6 +116,16 @@ public static class SdpOffer
                     media.Add("rtpmap", new SdpRtpMap(rtx, "rtx", codec.ClockRate, null).ToString());
                     media.Add("fmtp", string.Create(CultureInfo.InvariantCulture, $"{rtx} apt={codec.PayloadType}"));
                 }
+            }
+
+            foreach (var rid in section.SendRids)
+            {
+                media.Add("rid", $"{rid} send");
+            }
+
+            if (section.SendRids.Count > 0)
+            {
+                media.Add("simulcast", "send " + string.Join(';', section.SendRids));
             }
 
             foreach (var source in section.Sources)

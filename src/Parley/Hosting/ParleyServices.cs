@@ -1,6 +1,7 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 using Parley.Api;
+using Parley.Api.Sfu;
 using Parley.Api.Bots;
 using Parley.Core.Bots;
 using Parley.Core.Configuration;
@@ -52,6 +53,7 @@ public static class ParleyServices
         services.AddSingleton<IBotStatusChanges, BotStatusChangesAdapter>();
         services.AddSingleton<IBotTokenIssuer, BotTokenIssuerAdapter>();
         services.AddParleyPlatformStatus();
+        services.AddParleySfu(sfuRole: roles.Has("sfu"));
         if (roles.Has("orchestrator"))
         {
             services.AddParleyOrchestrator();

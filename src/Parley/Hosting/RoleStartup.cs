@@ -8,7 +8,7 @@ namespace Parley.Hosting;
 public sealed record ServerRoles(IReadOnlyList<string> Names)
 {
     /// <summary>Roles whose implementation ships in this build; the others are accepted and reported.</summary>
-    public static readonly IReadOnlySet<string> Available = new HashSet<string>(StringComparer.Ordinal) { "api", "jobs", "orchestrator" };
+    public static readonly IReadOnlySet<string> Available = new HashSet<string>(StringComparer.Ordinal) { "api", "jobs", "orchestrator", "sfu" };
 
     public bool Has(string role) => Names.Contains(role, StringComparer.Ordinal);
 }

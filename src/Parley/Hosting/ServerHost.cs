@@ -12,6 +12,7 @@ using Microsoft.Extensions.Options;
 using Parley.Api;
 using Parley.Api.Auth;
 using Parley.Api.Operations;
+using Parley.Api.Sfu;
 using Parley.Api.Teams;
 using Parley.Core.Configuration;
 using Parley.Core.Locks;
@@ -77,9 +78,12 @@ public static class ServerHost
         }
 
         app.UseParleyHttp();
+        app.UseWebSockets();
         if (roles.Has("api"))
         {
             app.MapParleyApi();
+            // Meetings: the signaling WebSocket (served against this process's SFU) and media statistics.
+            app.MapParleySfu();
         }
         app.Lifetime.ApplicationStarted.Register(() => PrintBanner(server, roles, apiKey));
 

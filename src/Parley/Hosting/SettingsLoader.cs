@@ -39,6 +39,7 @@ public static class SettingsLoader
         typeof(Parley.Orchestration.Platforms.Coolify.CoolifyOptions),
         typeof(Parley.Bots.BotOptions),
         typeof(Parley.Core.Meetings.MeetingOptions),
+        typeof(RtcOptions),
     ];
 
     public static SettingsBindResult Load(SettingsSources sources, TextWriter warnings)

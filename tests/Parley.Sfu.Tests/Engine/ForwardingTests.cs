@@ -1,0 +1,155 @@
+using System.Net;
+using System.Net.Sockets;
+using Parley.Sfu.Metrics;
+using Parley.Sfu.Rooms;
+
+namespace Parley.Sfu.Tests.Engine;
+
+/// <summary>Media through the engine with native C# clients on loopback: forwarding, rewriting, drops.</summary>
+public sealed class ForwardingTests : IDisposable
+{
+    private readonly EngineFixture _fixture = new();
+
+    [Fact]
+    public async Task Published_audio_and_video_reach_the_other_participant_with_rewritten_ssrcs()
+    {
+        var (alice, aliceSink) = await _fixture.JoinAsync("m1", "alice");
+        var (bob, bobSink) = await _fixture.JoinAsync("m1", "bob");
+        using var publisher = new NativePublisher();
+        using var subscriber = new NativeSubscriber();
+        await PublishAsync(alice, aliceSink, publisher);
+        await subscriber.AnswerLatestAsync(bob, bobSink, 0);
+
+        var offer = await bobSink.WaitAsync<SubscribeOfferMessage>();
+        Assert.Equal(2, offer.Tracks.Count);
+        Assert.All(offer.Tracks, t => Assert.Equal(alice.Id, t.ParticipantId));
+
+        await SendUntilAsync(publisher, () => subscriber.Received.Count(p => p.PayloadType == 96) >= 20 && subscriber.Received.Count(p => p.PayloadType == 111) >= 20);
+        var ssrcs = subscriber.Received.Select(p => p.Ssrc).Distinct().ToList();
+        Assert.Equal(2, ssrcs.Count);
+        Assert.DoesNotContain(NativePublisher.AudioSsrc, ssrcs);
+        Assert.DoesNotContain(NativePublisher.VideoSsrc(0), ssrcs);
+        Assert.True(_fixture.Engine.Metrics.PacketsOut >= 40);
+        var joined = await bobSink.WaitAsync<JoinedMessage>();
+        Assert.Equal(bob.Id, joined.ParticipantId);
+    }
+
+    [Fact]
+    public async Task Random_bytes_on_the_worker_port_are_counted_as_drops_while_the_call_continues()
+    {
+        var (alice, aliceSink) = await _fixture.JoinAsync("m2", "alice");
+        var (bob, bobSink) = await _fixture.JoinAsync("m2", "bob");
+        using var publisher = new NativePublisher();
+        using var subscriber = new NativeSubscriber();
+        await PublishAsync(alice, aliceSink, publisher);
+        await subscriber.AnswerLatestAsync(bob, bobSink, 0);
+        await SendUntilAsync(publisher, () => subscriber.Received.Count >= 10);
+
+        var worker = _fixture.Engine.Workers[0];
+        var before = worker.UnroutedPackets;
+        using var garbage = new UdpClient(new IPEndPoint(IPAddress.Loopback, 0));
+        var random = new Random(7);
+        for (var i = 0; i < 500; i++)
+        {
+            var datagram = new byte[random.Next(1, 1400)];
+            random.NextBytes(datagram);
+            await garbage.SendAsync(datagram, new IPEndPoint(IPAddress.Loopback, worker.Port));
+            if (i % 20 == 19)
+            {
+                await Task.Delay(5); // paced so the kernel's receive buffer does not drop them before the SFU sees them
+            }
+        }
+
+        var received = subscriber.Received.Count;
+        await SendUntilAsync(publisher, () => subscriber.Received.Count >= received + 50 && worker.UnroutedPackets - before >= 450);
+        Assert.Equal(0, worker.HandlerErrors);
+        Assert.Equal(0, worker.TickErrors);
+    }
+
+    [Fact]
+    public async Task A_layer_switch_keeps_one_continuous_sequence_number_space()
+    {
+        var (alice, aliceSink) = await _fixture.JoinAsync("m3", "alice");
+        var (bob, bobSink) = await _fixture.JoinAsync("m3", "bob");
+        using var publisher = new NativePublisher();
+        using var subscriber = new NativeSubscriber();
+        await PublishAsync(alice, aliceSink, publisher, audio: false, rids: ["q", "h", "f"]);
+        await subscriber.AnswerLatestAsync(bob, bobSink, 0);
+
+        // All three layers flow; bob starts on the highest (his default preference) at its first keyframe.
+        await SendLayersUntilAsync(publisher, () => subscriber.Received.Count(p => p.Marker == 2) >= 30);
+        var track = alice.Producers.Values.Single().Id;
+        EngineFixture.Under(bob, () => alice.Room.SetLayer(bob, track, 0));
+        await SendLayersUntilAsync(publisher, () => subscriber.Received.Count(p => p.Marker == 0) >= 30);
+
+        var packets = subscriber.Received.ToList();
+        Assert.Single(packets.Select(p => p.Ssrc).Distinct());
+        var first = packets.FindIndex(p => p.Marker == 0);
+        Assert.True(first > 0, "the switch to layer 0 happened after packets of layer 2");
+        // Around the switch and everywhere else: each packet follows the previous one by exactly one.
+        for (var i = 1; i < packets.Count; i++)
+        {
+            Assert.Equal((ushort)(packets[i - 1].Sequence + 1), packets[i].Sequence);
+        }
+
+        Assert.True(packets[first].Timestamp != packets[first - 1].Timestamp, "timestamps move on at the switch");
+        Assert.DoesNotContain(packets, p => p.Marker == 1);
+    }
+
+    [Fact]
+    public async Task Leaving_removes_the_consumers_and_renegotiates_the_others()
+    {
+        var (alice, aliceSink) = await _fixture.JoinAsync("m4", "alice");
+        var (bob, bobSink) = await _fixture.JoinAsync("m4", "bob");
+        using var publisher = new NativePublisher();
+        using var subscriber = new NativeSubscriber();
+        await PublishAsync(alice, aliceSink, publisher);
+        await subscriber.AnswerLatestAsync(bob, bobSink, 0);
+        EngineFixture.Under(alice, () => alice.Room.Leave(alice, "left"));
+
+        var left = await bobSink.WaitAsync<ParticipantLeftMessage>();
+        Assert.Equal(alice.Id, left.ParticipantId);
+        var reoffer = await bobSink.WaitAsync<SubscribeOfferMessage>(skip: 1);
+        Assert.Equal(2, reoffer.Tracks.Count);
+        Assert.All(reoffer.Tracks, t => Assert.Null(t.TrackId));
+        Assert.Contains("a=inactive", reoffer.Sdp, StringComparison.Ordinal);
+        EngineFixture.Under(bob, () => Assert.Empty(bob.ConsumersBySsrc));
+    }
+
+    internal static async Task PublishAsync(Participant participant, RecordingSink sink, NativePublisher publisher, bool audio = true, bool video = true, string[]? rids = null)
+    {
+        var offer = publisher.Offer(audio, video, rids ?? []);
+        EngineFixture.Under(participant, () => participant.Room.Publish(participant, 1, offer, NativePublisher.Tracks(audio, video)));
+        var answer = await sink.WaitAsync<PublishAnswerMessage>();
+        await publisher.AcceptAsync(answer.Sdp);
+    }
+
+    internal static async Task SendUntilAsync(NativePublisher publisher, Func<bool> done)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(15);
+        for (var i = 0; !done(); i++)
+        {
+            Assert.True(DateTime.UtcNow < deadline, "media did not arrive in time");
+            publisher.SendAudio();
+            publisher.SendVideo(0, keyframe: i % 10 == 0);
+            await Task.Delay(10);
+        }
+    }
+
+    private static async Task SendLayersUntilAsync(NativePublisher publisher, Func<bool> done)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(15);
+        for (var i = 0; !done(); i++)
+        {
+            Assert.True(DateTime.UtcNow < deadline, "media did not arrive in time");
+            for (var layer = 0; layer < 3; layer++)
+            {
+                publisher.SendVideo(layer, keyframe: i % 15 == 0);
+            }
+
+            await Task.Delay(10);
+        }
+    }
+
+    public void Dispose() => _fixture.Dispose();
+}
