@@ -94,6 +94,11 @@ export const ERRORS = {
     title: 'This meeting does not accept guests',
     detail: 'Ask the organiser for a personal invitation link.',
   },
+  // The API's code for the same refusal (POST /meet/{id}/guest-token answers 403 GUESTS_NOT_ALLOWED).
+  GUESTS_NOT_ALLOWED: {
+    title: 'This meeting does not accept guests',
+    detail: 'Ask the organiser for a personal invitation link.',
+  },
   NO_MEETING_ID: {
     title: 'This link has no meeting in it',
     detail: 'A meeting link looks like /meet/<meeting id>.',
