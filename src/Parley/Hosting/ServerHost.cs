@@ -13,6 +13,7 @@ using Parley.Api;
 using Parley.Api.Auth;
 using Parley.Api.Operations;
 using Parley.Api.Sfu;
+using Parley.Api.WebClient;
 using Parley.Api.Teams;
 using Parley.Core.Configuration;
 using Parley.Core.Locks;
@@ -84,6 +85,7 @@ public static class ServerHost
             app.MapParleyApi();
             // Meetings: the signaling WebSocket (served against this process's SFU) and media statistics.
             app.MapParleySfu();
+            app.MapWebClient();
         }
         app.Lifetime.ApplicationStarted.Register(() => PrintBanner(server, roles, apiKey));
 
