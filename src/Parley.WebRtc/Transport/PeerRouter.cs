@@ -24,6 +24,8 @@ public sealed class PeerRouter<TPeer>
 
     public int AddressCount => _byAddress.Count;
 
+    public int UfragCount => _byUfrag.Count;
+
     /// <summary>Registers a transport under its local ICE ufrag (from the SDP answer).</summary>
     public void AddUfrag(string ufrag, TPeer peer) => _byUfrag[ufrag] = peer;
 
