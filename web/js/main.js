@@ -606,7 +606,7 @@ class MeetingApp {
       this.unreadChat = 0;
       const list = $('chat-messages');
       list.scrollTop = list.scrollHeight;
-      if (window.matchMedia('(pointer: fine)').matches) $('chat-input').focus();
+      if (window.matchMedia('(pointer: fine)').matches) $('chat-input').focus({ preventScroll: true });
     }
     this.renderBadges();
     this.grid.layout();

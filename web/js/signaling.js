@@ -319,7 +319,8 @@ export class SignalingClient extends EventTarget {
     const copy = { ...message };
     if (typeof copy.sdp === 'string') copy.sdp = `${copy.sdp.length} chars`;
     if (typeof copy.token === 'string') copy.token = '…';
-    this.log.push([new Date().toISOString().slice(11, 23), direction, copy]);
-    if (this.log.length > 200) this.log.shift();
+    // A deep copy: the app keeps (and updates) the objects it received, the log must show them as they came.
+    this.log.push([new Date().toISOString().slice(11, 23), direction, JSON.parse(JSON.stringify(copy))]);
+    if (this.log.length > 300) this.log.shift();
   }
 }

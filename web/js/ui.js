@@ -107,6 +107,8 @@ export class Grid {
     this.speaker = null;
     this.resizeObserver = new ResizeObserver(() => this.layout());
     this.resizeObserver.observe(root);
+    // The people area changes size on its own when a screen share starts or a panel opens.
+    this.resizeObserver.observe(this.people);
   }
 
   /** entries: [{key, participantId, source, local, name, micMuted, handRaised, isHost, isBot, state, videoTrack, trackId, layers}] */

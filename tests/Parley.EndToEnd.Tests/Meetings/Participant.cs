@@ -157,7 +157,7 @@ internal sealed class Participant : IAsyncDisposable
                   participantId: window.parley?.participantId,
                   publish: window.parley?.publishPc?.connectionState ?? null,
                   subscribe: window.parley?.subscribePc?.connectionState ?? null,
-                  log: (window.parley?.signaling?.log ?? []).slice(-40),
+                  log: (window.parley?.signaling?.log ?? []).filter(e => !['active_speaker', 'ping', 'pong'].includes(e[2].type)).slice(-60),
                 })
                 """);
             text.AppendLine(state);
