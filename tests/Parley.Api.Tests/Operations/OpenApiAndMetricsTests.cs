@@ -6,7 +6,7 @@ namespace Parley.Api.Tests.Operations;
 
 public sealed class OpenApiAndMetricsTests(SqliteApiServer server) : IClassFixture<SqliteApiServer>
 {
-    /// <summary>Every endpoint of API.md's Bots, Scheduled bots, Webhooks, Operations and internal sections.</summary>
+    /// <summary>Every endpoint of API.md's Bots, Scheduled bots, Webhooks, Meetings, Operations and internal sections.</summary>
     public static TheoryData<string, string> Endpoints() => new()
     {
         { "post", "/v2/bots" }, { "post", "/v2/bots/batch" }, { "get", "/v2/bots" }, { "get", "/v2/bots/{botId}" },
@@ -22,6 +22,8 @@ public sealed class OpenApiAndMetricsTests(SqliteApiServer server) : IClassFixtu
         { "get", "/internal/bots/{botId}/config" }, { "post", "/internal/bots/{botId}/status" }, { "post", "/internal/bots/{botId}/heartbeat" },
         { "post", "/internal/bots/{botId}/events" }, { "post", "/internal/bots/{botId}/artifacts" },
         { "get", "/api/bots/pool-stats" },
+        { "post", "/v2/meetings" }, { "get", "/v2/meetings" }, { "get", "/v2/meetings/{meetingId}" }, { "delete", "/v2/meetings/{meetingId}" },
+        { "post", "/v2/meetings/{meetingId}/tokens" }, { "post", "/meet/{meetingId}/guest-token" },
     };
 
     [Theory]
