@@ -436,9 +436,15 @@ class MeetingApp {
         }
         break;
       }
-      case 'participant_left':
+      case 'participant_left': {
+        const left = this.participants.get(message.participant_id);
         this.participants.delete(message.participant_id);
+        // `recording` means "a recording bot is present": when the last bot is gone it is over, whether or
+        // not a `recording {active: false}` follows.
+        const bots = [...this.participants.values()].some((p) => p.is_bot) || Boolean(this.you?.is_bot);
+        if (left?.is_bot && !bots) this.recording = false;
         break;
+      }
       case 'subscribe_offer':
         this.subscriber?.handleOffer(message);
         return;

@@ -239,4 +239,52 @@ public sealed class MeetingClientTests(MeetingEnvironment environment, ITestOutp
             await Expect(bob.Page.GetByTestId("chat-message").Filter(new() { HasText = "back again" })).ToHaveCountAsync(1, Count);
         });
     }
+
+    [Fact]
+    public async Task A_recording_bot_shows_the_recording_banner_and_a_microphone_muted_before_joining_is_muted_for_the_others()
+    {
+        var meetingId = await environment.CreateMeetingAsync("On the record");
+        var botToken = await environment.MintTokenAsync(meetingId, "recorder-1", "Parley Recorder", host: false, bot: true);
+        await using var scene = new MeetingScene(environment, output);
+        var mia = await scene.OpenAsync("Mia", $"/meet/{meetingId}");
+        await scene.StepAsync("Mia turns her microphone off on the pre-join screen, joins, and sees no recording banner", async () =>
+        {
+            await mia.WaitForDevicesAsync();
+            await mia.Page.GetByTestId("prejoin-mic-toggle").ClickAsync();
+            await mia.JoinAsync();
+            await Expect(mia.Page.GetByTestId("recording-banner")).ToBeHiddenAsync(Hidden);
+        });
+
+        var miaId = await mia.ParticipantIdAsync();
+        var bot = await scene.JoinWithTokenAsync(meetingId, "Parley Recorder", botToken);
+        await scene.StepAsync("with a recording bot present both see 'This meeting is being recorded'", async () =>
+        {
+            foreach (var participant in new[] { mia, bot })
+            {
+                await Expect(participant.Page.GetByTestId("recording-banner")).ToBeVisibleAsync(Visible);
+                await Expect(participant.Page.GetByTestId("recording-banner")).ToHaveTextAsync("This meeting is being recorded", Text);
+            }
+        });
+
+        await scene.StepAsync("Mia's microphone track is muted on the server (mute sent once its track id was known)", async () =>
+        {
+            await bot.Page.WaitForFunctionAsync(
+                "id => (window.parley.app.participants.get(id)?.tracks ?? []).some(t => t.source === 'microphone' && t.muted === true)",
+                miaId, new() { Timeout = 45_000 });
+            await Expect(bot.Tile(miaId).GetByTestId("muted-indicator")).ToBeVisibleAsync(Visible);
+        });
+
+        await scene.StepAsync("the bot leaves and the banner goes", async () =>
+        {
+            await bot.Page.GetByTestId("leave-button").ClickAsync();
+            await Expect(mia.Page.GetByTestId("recording-banner")).ToBeHiddenAsync(Hidden);
+        });
+
+        await scene.StepAsync("the server told Mia `recording {active: false}` when the bot left (docs/signaling.md: 'a recording bot joined or left')", async () =>
+        {
+            await mia.Page.WaitForFunctionAsync(
+                "() => window.parley.signaling.log.some(e => e[1] === '←' && e[2].type === 'recording' && e[2].active === false)",
+                null, new() { Timeout = 15_000 });
+        });
+    }
 }

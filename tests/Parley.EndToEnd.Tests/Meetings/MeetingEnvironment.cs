@@ -102,11 +102,11 @@ public sealed class MeetingEnvironment : IAsyncLifetime
     }
 
     /// <summary>POST /v2/meetings/{id}/tokens; returns the join token.</summary>
-    public async Task<string> MintTokenAsync(string meetingId, string identity, string name, bool host)
+    public async Task<string> MintTokenAsync(string meetingId, string identity, string name, bool host, bool bot = false)
     {
         using var request = new HttpRequestMessage(HttpMethod.Post, $"/v2/meetings/{meetingId}/tokens")
         {
-            Content = JsonContent.Create(new { identity, name, host, can_publish = true, can_subscribe = true }),
+            Content = JsonContent.Create(new { identity, name, host, bot, can_publish = true, can_subscribe = true }),
         };
         request.Headers.Add("x-meeting-baas-api-key", ApiKey);
         var body = await SendAsync(request, $"POST /v2/meetings/{meetingId}/tokens");

@@ -61,11 +61,14 @@ internal sealed class Participant : IAsyncDisposable
             await input.FillAsync(Name);
         }
 
-        // The preview opens the devices first; joining before that would join without them.
-        await Page.WaitForFunctionAsync("() => !!window.parley && !!window.parley.app.local.camera && !!window.parley.app.local.microphone",
-            null, new() { Timeout = 20_000 });
+        await WaitForDevicesAsync();
         await Page.GetByTestId("join-button").ClickAsync();
     }
+
+    /// <summary>The pre-join screen opens the fake camera and microphone; joining before that would join without them.</summary>
+    public Task WaitForDevicesAsync() =>
+        Page.WaitForFunctionAsync("() => !!window.parley && !!window.parley.app.local.camera && !!window.parley.app.local.microphone",
+            null, new() { Timeout = 20_000 });
 
     /// <summary>Joins and waits until the meeting screen shows.</summary>
     public async Task JoinAsync()
