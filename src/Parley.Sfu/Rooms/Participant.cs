@@ -297,7 +297,8 @@ public sealed partial class Participant
             }
         }
 
-        return (codecs, rtx);
+        // A codec keeps its RTX payload type, so the subscribe offer can offer RTX for it too (RFC 4588).
+        return (codecs.Select(c => c with { RtxPayloadType = rtx.Where(r => r.Value == c.PayloadType).Select(r => (int?)r.Key).FirstOrDefault() }).ToList(), rtx);
     }
 }
 

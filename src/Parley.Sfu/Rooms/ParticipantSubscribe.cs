@@ -84,6 +84,7 @@ public sealed partial class Participant
             consumer.MidExtensionId = extmaps.FirstOrDefault(e => e.Uri == RtpExtensionUri.Mid)?.Id ?? 0;
             consumer.AbsSendTimeExtensionId = extmaps.FirstOrDefault(e => e.Uri == RtpExtensionUri.AbsSendTime)?.Id ?? 0;
             consumer.AudioLevelExtensionId = extmaps.FirstOrDefault(e => e.Uri == RtpExtensionUri.AudioLevel)?.Id ?? 0;
+            consumer.SetRtxPayloadTypes(answer.Media[i]);
             if (!consumer.Negotiated)
             {
                 consumer.Negotiated = true;
@@ -124,7 +125,8 @@ public sealed partial class Participant
     private static SdpOfferSection Section(SubscribeSlot slot)
     {
         var video = slot.Kind == "video";
-        var codecs = slot.Codecs.Select(c => c with { Feedback = video ? VideoFeedback : [], RtxPayloadType = null }).ToList();
+        var codecs = slot.Codecs.Select(c => c with { Feedback = video ? VideoFeedback : [], RtxPayloadType = video ? c.RtxPayloadType : null }).ToList();
+        var rtx = codecs.Any(c => c.RtxPayloadType is not null);
         IReadOnlyList<SdpExtmap> extensions = video
             ? [new SdpExtmap(1, null, RtpExtensionUri.Mid, null), new SdpExtmap(4, null, RtpExtensionUri.AbsSendTime, null)]
             : [new SdpExtmap(1, null, RtpExtensionUri.Mid, null), new SdpExtmap(4, null, RtpExtensionUri.AbsSendTime, null), new SdpExtmap(10, null, RtpExtensionUri.AudioLevel, null)];
@@ -133,7 +135,7 @@ public sealed partial class Participant
         {
             Extensions = extensions,
             // msid: the stream is the publishing participant (so its audio and video are synchronised), the track its producer.
-            Sources = consumer is null ? [] : [new SdpSource(consumer.Ssrc, consumer.Producer.Owner.Id, consumer.Producer.Owner.Id, consumer.Producer.Id)],
+            Sources = consumer is null ? [] : [new SdpSource(consumer.Ssrc, consumer.Producer.Owner.Id, consumer.Producer.Owner.Id, consumer.Producer.Id, rtx ? consumer.RtxSsrc : null)],
         };
     }
 }

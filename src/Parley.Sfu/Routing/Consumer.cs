@@ -57,7 +57,12 @@ public sealed class Consumer
 
     internal int AudioLevelExtensionId { get; set; }
 
-    internal byte[] MidBytes { get; } = [];
+    /// <summary>The SSRC retransmissions go out on when the subscriber negotiated RTX (RFC 4588 §8.3, ssrc-group FID).</summary>
+    public uint RtxSsrc { get; } = (uint)Random.Shared.NextInt64(1, uint.MaxValue);
+
+    /// <summary>Media payload type → RTX payload type, from the subscriber's answer (empty: retransmit on the media SSRC).</summary>
+    private readonly Dictionary<int, byte> _rtxPayloadTypes = [];
+    private ushort _rtxSequence = (ushort)Random.Shared.Next(ushort.MaxValue);
 
     public long PacketsSent { get; private set; }
 
@@ -142,7 +147,20 @@ public sealed class Consumer
         }
 
         var length = Build(rtp, sequence, timestamp, scratch, nowMicroseconds);
-        if (length > 0 && connection.SendRtp(scratch, length) == WebRtc.Srtp.SrtpResult.Ok)
+        var packet = scratch;
+        if (length > 0 && _rtxPayloadTypes.TryGetValue(rtp.PayloadType, out var rtxPayloadType))
+        {
+            // RTX: a packet the subscriber already has would be an SRTP replay on the media SSRC and
+            // dropped; on the RTX SSRC it is new, and the receiver unwraps it into the gap.
+            if (!Rtx.TryEncapsulate(scratch[..length], original, rtxPayloadType, RtxSsrc, _rtxSequence++, out length))
+            {
+                return false;
+            }
+
+            packet = original;
+        }
+
+        if (length > 0 && connection.SendRtp(packet, length) == WebRtc.Srtp.SrtpResult.Ok)
         {
             metrics.Retransmitted();
             metrics.Sent(length);
@@ -173,6 +191,22 @@ public sealed class Consumer
     }
 
     private int ClockRate => Producer.Layers[0].ClockRate;
+
+    /// <summary>Reads the RTX payload types (rtpmap rtx + fmtp apt) the subscriber's answer kept for this section.</summary>
+    internal void SetRtxPayloadTypes(WebRtc.Sdp.SdpMediaDescription answered)
+    {
+        _rtxPayloadTypes.Clear();
+        foreach (var map in answered.RtpMaps)
+        {
+            if (map.Encoding.Equals("rtx", StringComparison.OrdinalIgnoreCase)
+                && answered.GetFormatParameters(map.PayloadType) is { } fmtp
+                && fmtp.Split(';').Select(p => p.Trim()).FirstOrDefault(p => p.StartsWith("apt=", StringComparison.Ordinal)) is { } apt
+                && int.TryParse(apt.AsSpan(4), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var original))
+            {
+                _rtxPayloadTypes[original] = (byte)map.PayloadType;
+            }
+        }
+    }
 
     private int Build(RtpPacket rtp, ushort sequence, uint timestamp, Span<byte> scratch, long nowMicroseconds)
     {

@@ -97,6 +97,34 @@ public sealed class ForwardingTests : IDisposable
     }
 
     [Fact]
+    public async Task A_nack_from_the_subscriber_is_answered_from_the_retransmission_buffer()
+    {
+        var (alice, aliceSink) = await _fixture.JoinAsync("m5", "alice");
+        var (bob, bobSink) = await _fixture.JoinAsync("m5", "bob");
+        using var publisher = new NativePublisher();
+        using var subscriber = new NativeSubscriber();
+        await PublishAsync(alice, aliceSink, publisher);
+        await subscriber.AnswerLatestAsync(bob, bobSink, 0);
+        await SendUntilAsync(publisher, () => subscriber.Received.Count(p => p.PayloadType == 96) >= 10);
+
+        var video = subscriber.Received.Where(p => p.PayloadType == 96).ToList();
+        var lost = video[^3];
+        var buffer = new byte[64];
+        var length = Parley.WebRtc.Rtcp.RtcpNack.Write(buffer, 99, lost.Ssrc, [lost.Sequence]);
+        subscriber.Connection.SendRtcp(buffer, length);
+
+        // It comes back on the RTX stream (RFC 4588): another SSRC, the RTX payload type, the original
+        // sequence number in the first two payload bytes and the original timestamp.
+        await Eventually(() => subscriber.Received.Any(p => p.PayloadType == 97));
+        var repair = subscriber.Received.Single(p => p.PayloadType == 97);
+        Assert.NotEqual(lost.Ssrc, repair.Ssrc);
+        Assert.Equal(lost.Timestamp, repair.Timestamp);
+        Assert.Equal(lost.Sequence, repair.OriginalSequence);
+        Assert.True(_fixture.Engine.Metrics.Retransmissions >= 1);
+        Assert.True(_fixture.Engine.Metrics.NacksReceived >= 1);
+    }
+
+    [Fact]
     public async Task Leaving_removes_the_consumers_and_renegotiates_the_others()
     {
         var (alice, aliceSink) = await _fixture.JoinAsync("m4", "alice");
@@ -147,6 +175,16 @@ public sealed class ForwardingTests : IDisposable
                 publisher.SendVideo(layer, keyframe: i % 15 == 0);
             }
 
+            await Task.Delay(10);
+        }
+    }
+
+    private static async Task Eventually(Func<bool> condition)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        while (!condition())
+        {
+            Assert.True(DateTime.UtcNow < deadline, "the condition did not become true in time");
             await Task.Delay(10);
         }
     }

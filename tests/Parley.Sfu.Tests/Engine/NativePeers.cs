@@ -134,12 +134,15 @@ internal sealed class NativeSubscriber : IDisposable
         {
             if (RtpPacket.TryParse(packet, out var rtp))
             {
-                Received.Enqueue((rtp.Ssrc, rtp.SequenceNumber, rtp.Timestamp, rtp.PayloadType, rtp.Payload.Length > 2 ? rtp.Payload[2] : (byte)0));
+                var payload = rtp.Payload;
+                Received.Enqueue((rtp.Ssrc, rtp.SequenceNumber, rtp.Timestamp, rtp.PayloadType, payload.Length > 2 ? payload[2] : (byte)0,
+                    payload.Length >= 2 ? System.Buffers.Binary.BinaryPrimitives.ReadUInt16BigEndian(payload) : (ushort)0));
             }
         };
     }
 
-    public ConcurrentQueue<(uint Ssrc, ushort Sequence, uint Timestamp, byte PayloadType, byte Marker)> Received { get; } = new();
+    /// <summary>Every packet: Marker is the synthetic layer byte of NativePublisher's payload; OriginalSequence the first two payload bytes (RTX OSN).</summary>
+    public ConcurrentQueue<(uint Ssrc, ushort Sequence, uint Timestamp, byte PayloadType, byte Marker, ushort OriginalSequence)> Received { get; } = new();
 
     public PeerConnection Connection => _connection;
 
