@@ -80,6 +80,10 @@ export const ERRORS = {
     title: 'The server did not understand a request',
     detail: 'Reload the page if something does not work.',
   },
+  MEDIA_DISCONNECTED: {
+    title: 'Your audio and video connection was lost',
+    detail: 'Rejoining the meeting…',
+  },
   NOT_JOINED: {
     title: 'You are not in the meeting yet',
     detail: '',
