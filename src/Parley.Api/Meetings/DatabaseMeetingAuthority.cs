@@ -20,6 +20,8 @@ public sealed partial class DatabaseMeetingAuthority(
     public const string MeetingNotFound = "MEETING_NOT_FOUND";
     public const string MeetingClosed = "MEETING_CLOSED";
 
+    private static readonly TimeSpan TtlTolerance = TimeSpan.FromMinutes(5);
+
     public async ValueTask<JoinAuthorization> AuthorizeAsync(string token, CancellationToken cancellationToken)
     {
         var validation = await tokens.ValidateAsync(token);
@@ -72,7 +74,16 @@ public sealed partial class DatabaseMeetingAuthority(
         }
 
         // Only the first close counts: a meeting deleted through the API keeps "deleted" when its room then closes.
-        var closed = await db.Meetings.Where(m => m.Id == meetingId && m.ClosedAt == null)
+        var open = db.Meetings.Where(m => m.Id == meetingId && m.ClosedAt == null);
+        if (reason == MeetingCloseReason.Ttl)
+        {
+            // A TTL close of a meeting that is not near its end is a late report about an earlier meeting at the
+            // same id (an ad-hoc link that started afresh meanwhile); the tolerance covers other nodes' clocks.
+            var latest = now + TtlTolerance;
+            open = open.Where(m => m.EndsAt <= latest);
+        }
+
+        var closed = await open
             .ExecuteUpdateAsync(s => s.SetProperty(m => m.ClosedAt, now).SetProperty(m => m.CloseReason, reason), cancellationToken);
         if (closed > 0)
         {

@@ -12,7 +12,8 @@ namespace Parley.Api.Meetings;
 /// `POST /meet/{id}/guest-token`: what the web client at `/meet/{id}` asks for a visitor without a token.
 /// Public (no API key): the meeting id is the invitation. Refusals: MEETING_NOT_FOUND 404, MEETING_CLOSED
 /// 409, GUESTS_NOT_ALLOWED 403. An unknown valid id starts an ad-hoc meeting when PARLEY_ADHOC_MEETINGS is
-/// on (single-tenant mode): no lobby, guests allowed, and nobody is its host.
+/// on (single-tenant mode): no lobby, guests allowed, and nobody is its host; an ad-hoc meeting that ended
+/// other than by a DELETE starts afresh at the same id.
 /// </summary>
 public static class GuestTokenEndpoints
 {
@@ -58,6 +59,10 @@ public static class GuestTokenEndpoints
             }
 
             meeting = await meetings.CreateAdhocAsync(meetingId, http.RequestAborted);
+        }
+        else if (meeting.Adhoc && meetings.AdhocAllowed && meeting.IsClosedAt(meetings.Now()) && meeting.CloseReason != MeetingCloseReason.Deleted)
+        {
+            meeting = await meetings.RenewAdhocAsync(meeting, http.RequestAborted);
         }
 
         if (meeting.IsClosedAt(meetings.Now()))

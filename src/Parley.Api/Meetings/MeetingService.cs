@@ -132,6 +132,25 @@ public sealed class MeetingService(
         }
     }
 
+    /// <summary>
+    /// An ad-hoc meeting that ended by its TTL (or was never closed by a room, say after a crash, and is past
+    /// its end) gives way to a new one at the same id: the link is the room's name, and a TTL bounds one
+    /// session, not the link. One deleted through the API keeps its link blocked. Of concurrent renewals
+    /// only the first deletes the old row (it is matched by its creation time); the others find the new one.
+    /// </summary>
+    public async Task<Meeting> RenewAdhocAsync(Meeting ended, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(ended);
+        await using (var db = databases.CreateDbContext())
+        {
+            await db.Meetings.Where(m => m.Id == ended.Id && m.Adhoc && m.CreatedAt == ended.CreatedAt
+                    && (m.CloseReason == null || m.CloseReason != MeetingCloseReason.Deleted))
+                .ExecuteDeleteAsync(cancellationToken);
+        }
+
+        return await CreateAdhocAsync(ended.Id, cancellationToken);
+    }
+
     public async Task<Meeting?> FindAsync(string meetingId, CancellationToken cancellationToken)
     {
         await using var db = databases.CreateDbContext();

@@ -122,7 +122,7 @@ public abstract class DatabaseMeetingAuthorityTests : IAsyncLifetime
         Assert.Equal("MEETING_CLOSED", (await _authority.AuthorizeAsync(Token("created"), CancellationToken.None)).ErrorCode);
 
         _time.Advance(TimeSpan.FromMinutes(1));
-        await _authority.MeetingClosedAsync("created", "ttl", CancellationToken.None);
+        await _authority.MeetingClosedAsync("created", "deleted", CancellationToken.None);
         var again = await LoadAsync("created");
         Assert.Equal("empty", again!.CloseReason);
         Assert.Equal(Start.AddMinutes(30).UtcDateTime, again.ClosedAt);
@@ -138,7 +138,8 @@ public abstract class DatabaseMeetingAuthorityTests : IAsyncLifetime
         await _authority.MeetingClosedAsync("corridor", "empty", CancellationToken.None);
         Assert.Null(await LoadAsync("corridor"));
 
-        await AddAsync("long-chat", adhoc: true);
+        await AddAsync("long-chat", adhoc: true, ttl: TimeSpan.FromMinutes(20));
+        _time.Advance(TimeSpan.FromMinutes(20));
         await _authority.MeetingClosedAsync("long-chat", "ttl", CancellationToken.None);
         var ttl = await LoadAsync("long-chat");
         Assert.Equal("ttl", ttl!.CloseReason);
@@ -148,6 +149,20 @@ public abstract class DatabaseMeetingAuthorityTests : IAsyncLifetime
         await AddAsync("blocked", adhoc: true, closedAt: Start.UtcDateTime);
         await _authority.MeetingClosedAsync("blocked", "empty", CancellationToken.None);
         Assert.Equal("deleted", (await LoadAsync("blocked"))!.CloseReason);
+    }
+
+    [Fact]
+    public async Task A_ttl_close_long_before_the_meetings_end_is_a_late_report_and_ignored()
+    {
+        // An ad-hoc link that started afresh while the SFU was still closing the previous meeting at that id.
+        await AddAsync("renewed", adhoc: true);
+        await _authority.MeetingClosedAsync("renewed", "ttl", CancellationToken.None);
+        Assert.Null((await LoadAsync("renewed"))!.ClosedAt);
+
+        // Within the tolerance for other nodes' clocks, it counts.
+        _time.Advance(TimeSpan.FromHours(4) - TimeSpan.FromMinutes(2));
+        await _authority.MeetingClosedAsync("renewed", "ttl", CancellationToken.None);
+        Assert.Equal("ttl", (await LoadAsync("renewed"))!.CloseReason);
     }
 }
 

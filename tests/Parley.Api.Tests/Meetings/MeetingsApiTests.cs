@@ -357,6 +357,37 @@ public abstract class MeetingsApiTests(ApiServer server)
     }
 
     [Fact]
+    public async Task An_ended_ad_hoc_meeting_starts_afresh_at_its_link_unless_it_was_deleted()
+    {
+        var id = AdhocId();
+        using var anonymous = Anonymous();
+        (await anonymous.PostAsJsonAsync($"/meet/{id}/guest-token", new { name = "Monday" })).EnsureSuccessStatusCode();
+        var first = await Http.GetDataAsync($"/v2/meetings/{id}");
+
+        // Its TTL ran out without any room reporting it (nobody joined, or the SFU restarted).
+        await using (var db = Server.Database.CreateDbContext())
+        {
+            var past = DateTime.UtcNow.AddMinutes(-1);
+            await db.Meetings.Where(m => m.Id == id).ExecuteUpdateAsync(s => s.SetProperty(m => m.EndsAt, past));
+        }
+
+        Assert.Equal("closed", (await Http.GetDataAsync($"/v2/meetings/{id}")).GetProperty("status").GetString());
+        using (var renewed = await anonymous.PostAsJsonAsync($"/meet/{id}/guest-token", new { name = "Tuesday" }))
+        {
+            Assert.Equal(HttpStatusCode.OK, renewed.StatusCode);
+        }
+
+        var second = await Http.GetDataAsync($"/v2/meetings/{id}");
+        Assert.Equal("open", second.GetProperty("status").GetString());
+        Assert.NotEqual(first.GetProperty("created_at").GetString(), second.GetProperty("created_at").GetString());
+
+        // Deleted through the API: the link stays closed.
+        (await Http.DeleteAsync($"/v2/meetings/{id}")).EnsureSuccessStatusCode();
+        using var blocked = await anonymous.PostAsJsonAsync($"/meet/{id}/guest-token", new { name = "Wednesday" });
+        await blocked.AssertErrorAsync(HttpStatusCode.Conflict, "MEETING_CLOSED");
+    }
+
+    [Fact]
     public async Task Concurrent_first_guests_of_an_ad_hoc_meeting_share_one_meeting()
     {
         var id = AdhocId();
