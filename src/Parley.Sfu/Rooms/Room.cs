@@ -445,12 +445,12 @@ public sealed partial class Room : IWorkerTickable
             return;
         }
 
+        var wasRecording = Recording;
         if (!_participants.Remove(participant.Id))
         {
             return;
         }
 
-        var wasRecording = Recording;
         Worker.ParticipantCount--;
         var producers = participant.Producers.Values.ToList();
         participant.Close();

@@ -18,6 +18,7 @@ public sealed partial class SignalingSession : IParticipantSink
     public const int MaxMessageBytes = 64 * 1024;
     private const int OutgoingQueueLimit = 1024;
     private const int MaxRejectedInARow = 500;
+    private const string NoJoinReason = "no join within 10 s";
     private static readonly TimeSpan JoinDeadline = TimeSpan.FromSeconds(10);
 
     private readonly WebSocket _socket;
@@ -51,12 +52,19 @@ public sealed partial class SignalingSession : IParticipantSink
         var buffer = ArrayPool<byte>.Shared.Rent(MaxMessageBytes + 1);
         try
         {
-            using var joinDeadline = CancellationTokenSource.CreateLinkedTokenSource(linked.Token);
-            joinDeadline.CancelAfter(JoinDeadline);
-            while (!linked.IsCancellationRequested && _socket.State == WebSocketState.Open)
+            // A socket that never joins is closed (1008) rather than held open forever.
+            using var joinDeadline = new Timer(_ =>
             {
-                var token = _participant is null ? joinDeadline.Token : linked.Token;
-                var (length, tooLarge, close) = await ReceiveAsync(buffer, token).ConfigureAwait(false);
+                if (_participant is null)
+                {
+                    Close(NoJoinReason);
+                }
+            }, null, JoinDeadline, Timeout.InfiniteTimeSpan);
+            // CloseSent: we closed (leave, replaced, denied) and wait for the client's close frame, so the
+            // close handshake completes and nothing queued before it is lost to an abort.
+            while (!linked.IsCancellationRequested && _socket.State is WebSocketState.Open or WebSocketState.CloseSent)
+            {
+                var (length, tooLarge, close) = await ReceiveAsync(buffer, linked.Token).ConfigureAwait(false);
                 if (close)
                 {
                     break;
@@ -76,10 +84,6 @@ public sealed partial class SignalingSession : IParticipantSink
 
                 await HandleAsync(buffer.AsMemory(0, length), linked.Token).ConfigureAwait(false);
             }
-        }
-        catch (OperationCanceledException) when (_participant is null && !cancellationToken.IsCancellationRequested && !_closed.IsCancellationRequested)
-        {
-            _closeReason = "no join within 10 s";
         }
         catch (Exception e) when (e is WebSocketException or OperationCanceledException or IOException)
         {
@@ -123,7 +127,6 @@ public sealed partial class SignalingSession : IParticipantSink
         if (++_rejectedInARow >= MaxRejectedInARow)
         {
             Close("too many rejected messages");
-            _closed.Cancel();
         }
     }
 
@@ -159,6 +162,7 @@ public sealed partial class SignalingSession : IParticipantSink
 
     private async Task WriteLoopAsync(CancellationToken cancellationToken)
     {
+        var drained = false;
         try
         {
             await foreach (var message in _outgoing.Reader.ReadAllAsync(cancellationToken).ConfigureAwait(false))
@@ -166,13 +170,23 @@ public sealed partial class SignalingSession : IParticipantSink
                 var bytes = JsonSerializer.SerializeToUtf8Bytes(message, message.GetType(), SignalingJson.Options);
                 await _socket.SendAsync(bytes, WebSocketMessageType.Text, endOfMessage: true, cancellationToken).ConfigureAwait(false);
             }
+
+            drained = true;
         }
         catch (Exception e) when (e is WebSocketException or OperationCanceledException or IOException or ObjectDisposedException)
         {
         }
-        finally
+
+        if (drained)
         {
-            // The queue ended (Close, or the reader finished): unblock the reader too.
+            // Everything queued went out: send the close frame after it (cancelling the reader instead would
+            // abort the connection and could drop the last messages, such as LOBBY_DENIED). The reader ends
+            // when the client answers the close; a client that never does is cut off after 5 s.
+            await CloseSocketAsync().ConfigureAwait(false);
+            _closed.CancelAfter(TimeSpan.FromSeconds(5));
+        }
+        else
+        {
             _closed.Cancel();
         }
     }
@@ -184,7 +198,7 @@ public sealed partial class SignalingSession : IParticipantSink
             try
             {
                 using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(2));
-                var status = _rejectedInARow >= MaxRejectedInARow || _closeReason == "no join within 10 s"
+                var status = _rejectedInARow >= MaxRejectedInARow || _closeReason == NoJoinReason
                     ? WebSocketCloseStatus.PolicyViolation
                     : WebSocketCloseStatus.NormalClosure;
                 await _socket.CloseOutputAsync(status, _closeReason ?? "bye", timeout.Token).ConfigureAwait(false);

@@ -155,6 +155,77 @@ public sealed class SignalingTests(SfuApiServer server) : IClassFixture<SfuApiSe
         }
     }
 
+    [Fact]
+    public async Task The_lobby_holds_a_joiner_until_a_host_decides_and_a_denied_joiner_is_told_before_the_close()
+    {
+        var meeting = await CreateMeetingAsync(new { name = "Door", lobby = true });
+        await using var host = await SignalingSocket.ConnectAsync(server.Http.BaseAddress!);
+        await host.SendAsync(new { type = "join", v = 1, token = await TokenAsync(meeting, "hannah", host: true) });
+        await host.ReceiveAsync("joined");
+
+        await using var gary = await SignalingSocket.ConnectAsync(server.Http.BaseAddress!);
+        await gary.SendAsync(new { type = "join", v = 1, token = await TokenAsync(meeting, "gary") });
+        await gary.ReceiveAsync("lobby_waiting");
+        await gary.SendAsync(new { type = "chat", text = "let me in" });
+        Assert.Equal("NOT_JOINED", (await gary.ReceiveAsync("error")).GetProperty("code").GetString());
+        var request = await host.ReceiveAsync("lobby_request");
+        await host.SendAsync(new { type = "lobby_admit", participant_id = request.GetProperty("participant").GetProperty("participant_id").GetString() });
+        await gary.ReceiveAsync("joined");
+        await host.ReceiveAsync("participant_joined");
+
+        await using var dana = await SignalingSocket.ConnectAsync(server.Http.BaseAddress!);
+        await dana.SendAsync(new { type = "join", v = 1, token = await TokenAsync(meeting, "dana") });
+        await dana.ReceiveAsync("lobby_waiting");
+        request = await host.ReceiveAsync("lobby_request");
+        await host.SendAsync(new { type = "lobby_deny", participant_id = request.GetProperty("participant").GetProperty("participant_id").GetString() });
+        Assert.Equal("LOBBY_DENIED", (await dana.ReceiveAsync("error")).GetProperty("code").GetString());
+        Assert.Equal(WebSocketCloseStatus.NormalClosure, await dana.ReceiveCloseAsync());
+    }
+
+    [Fact]
+    public async Task A_full_meeting_refuses_the_next_join_and_a_recording_bot_is_announced()
+    {
+        var meeting = await CreateMeetingAsync(new { name = "Small", max_participants = 2 });
+        await using var ada = await SignalingSocket.ConnectAsync(server.Http.BaseAddress!);
+        await ada.SendAsync(new { type = "join", v = 1, token = await TokenAsync(meeting, "ada") });
+        Assert.False((await ada.ReceiveAsync("joined")).GetProperty("recording").GetBoolean());
+        await using var bot = await SignalingSocket.ConnectAsync(server.Http.BaseAddress!);
+        await bot.SendAsync(new { type = "join", v = 1, token = await TokenAsync(meeting, "recorder", bot: true) });
+        Assert.True((await bot.ReceiveAsync("joined")).GetProperty("you").GetProperty("is_bot").GetBoolean());
+        Assert.True((await ada.ReceiveAsync("recording")).GetProperty("active").GetBoolean());
+
+        await using var late = await SignalingSocket.ConnectAsync(server.Http.BaseAddress!);
+        await late.SendAsync(new { type = "join", v = 1, token = await TokenAsync(meeting, "late") });
+        var full = await late.ReceiveAsync("error");
+        Assert.Equal("ROOM_FULL", full.GetProperty("code").GetString());
+
+        await bot.SendAsync(new { type = "leave" });
+        Assert.False((await ada.ReceiveAsync("recording")).GetProperty("active").GetBoolean());
+        await late.SendAsync(new { type = "join", v = 1, token = await TokenAsync(meeting, "late") });
+        await late.ReceiveAsync("joined");
+    }
+
+    [Fact]
+    public async Task A_socket_that_never_joins_is_closed_with_a_policy_violation()
+    {
+        await using var idle = await SignalingSocket.ConnectAsync(server.Http.BaseAddress!);
+        Assert.Equal(WebSocketCloseStatus.PolicyViolation, await idle.ReceiveCloseAsync(TimeSpan.FromSeconds(20)));
+    }
+
+    private async Task<string> CreateMeetingAsync(object body)
+    {
+        using var response = await server.Http.PostAsJsonAsync("/v2/meetings", body);
+        Assert.Equal(HttpStatusCode.Created, response.StatusCode);
+        return (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("data").GetProperty("meeting_id").GetString()!;
+    }
+
+    private async Task<string> TokenAsync(string meeting, string identity, bool host = false, bool bot = false)
+    {
+        using var response = await server.Http.PostAsJsonAsync($"/v2/meetings/{meeting}/tokens", new { identity, name = identity, host, bot });
+        Assert.True(response.IsSuccessStatusCode, await response.Content.ReadAsStringAsync());
+        return (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("data").GetProperty("token").GetString()!;
+    }
+
     private async Task<string> GuestTokenAsync(string meeting, string name)
     {
         using var response = await server.Http.PostAsJsonAsync($"/meet/{meeting}/guest-token", new { name });
@@ -210,6 +281,21 @@ internal sealed class SignalingSocket : IAsyncDisposable
             while (!result.EndOfMessage);
             Assert.NotEqual(WebSocketMessageType.Close, result.MessageType);
             _received.Add(JsonDocument.Parse(buffer.AsMemory(0, length)).RootElement.Clone());
+        }
+    }
+
+    /// <summary>Reads until the server's close frame, answers it, and returns its status.</summary>
+    public async Task<WebSocketCloseStatus?> ReceiveCloseAsync(TimeSpan? timeout = null)
+    {
+        using var cts = new CancellationTokenSource(timeout ?? TimeSpan.FromSeconds(10));
+        var buffer = new byte[256 * 1024];
+        while (true)
+        {
+            var result = await _socket.ReceiveAsync(buffer, cts.Token);
+            if (result.MessageType == WebSocketMessageType.Close)
+            {
+                return result.CloseStatus;
+            }
         }
     }
 
