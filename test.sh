@@ -25,6 +25,11 @@ pg_bin_dir >/dev/null || missing+=(postgresql)
 command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
 # Headless Chromium for the WebRTC interop and browser tests (Debian's package; Playwright never downloads one).
 [ -x /usr/bin/chromium ] || missing+=(chromium)
+# ffmpeg: the recording bot's post-processing; coturn: TURN for meetings; janus: the SFU benchmark's peer.
+command -v ffmpeg >/dev/null 2>&1 || missing+=(ffmpeg)
+command -v turnserver >/dev/null 2>&1 || missing+=(coturn)
+command -v janus >/dev/null 2>&1 || [ -x /usr/bin/janus ] || missing+=(janus)
+command -v kubectl >/dev/null 2>&1 || missing+=(kubectl)
 command -v ip >/dev/null 2>&1 || missing+=(iproute2)
 command -v unshare >/dev/null 2>&1 || missing+=(util-linux)
 if [ ${#missing[@]} -gt 0 ]; then
