@@ -125,6 +125,31 @@ public sealed class ForwardingTests : IDisposable
     }
 
     [Fact]
+    public async Task An_ice_restart_of_the_subscribe_connection_keeps_media_flowing()
+    {
+        var (alice, aliceSink) = await _fixture.JoinAsync("m6", "alice");
+        var (bob, bobSink) = await _fixture.JoinAsync("m6", "bob");
+        using var publisher = new NativePublisher();
+        using var subscriber = new NativeSubscriber();
+        await PublishAsync(alice, aliceSink, publisher);
+        await subscriber.AnswerLatestAsync(bob, bobSink, 0);
+        await SendUntilAsync(publisher, () => subscriber.Received.Count >= 10);
+
+        EngineFixture.Under(bob, () => bob.ScheduleSubscribeOffer(iceRestart: true));
+        var restart = await bobSink.WaitAsync<SubscribeOfferMessage>(skip: 1);
+        var first = await bobSink.WaitAsync<SubscribeOfferMessage>();
+        Assert.NotEqual(IceUfrag(first.Sdp), IceUfrag(restart.Sdp));
+        var answer = subscriber.Connection.AcceptOffer(restart.Sdp);
+        EngineFixture.Under(bob, () => bob.AcceptSubscribeAnswer(answer));
+
+        var before = subscriber.Received.Count;
+        await SendUntilAsync(publisher, () => subscriber.Received.Count >= before + 30);
+    }
+
+    private static string IceUfrag(string sdp) =>
+        sdp.Split("\r\n").First(l => l.StartsWith("a=ice-ufrag:", StringComparison.Ordinal));
+
+    [Fact]
     public async Task Leaving_removes_the_consumers_and_renegotiates_the_others()
     {
         var (alice, aliceSink) = await _fixture.JoinAsync("m4", "alice");
