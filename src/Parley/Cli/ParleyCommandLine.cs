@@ -17,6 +17,7 @@ internal static class ParleyCommandLine
         root.Subcommands.Add(TeamsCommand.Create());
         root.Subcommands.Add(KeysCommand.Create());
         root.Subcommands.Add(BotCommand.Create());
+        root.Subcommands.Add(LoadtestCommand.Create());
         return root;
     }
 
