@@ -35,6 +35,9 @@ public sealed record SfuOptions
     /// <summary>How long a participant whose signaling dropped is kept for a resume.</summary>
     public TimeSpan ResumeWindow { get; init; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>A transport without ICE consent checks for this long is dead and its participant removed (RFC 7675).</summary>
+    public TimeSpan ConsentTimeout { get; init; } = TimeSpan.FromSeconds(30);
+
     /// <summary>Chat messages kept per meeting (the oldest are dropped beyond this).</summary>
     public int ChatHistoryLimit { get; init; } = 1000;
 

@@ -253,6 +253,7 @@ public sealed partial class Participant
             Certificate = worker.Certificate,
             AnnouncedAddress = worker.AnnouncedAddress.ToString(),
             AnswerDirection = "recvonly",
+            ConsentTimeout = Room.ConsentTimeout,
             Logger = Room.Logger,
         })
         { RtcpSenderSsrc = (uint)Random.Shared.NextInt64(1, uint.MaxValue) };

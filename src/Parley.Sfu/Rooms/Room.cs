@@ -42,6 +42,8 @@ public sealed partial class Room : IWorkerTickable
 
     internal ILogger Logger { get; }
 
+    internal TimeSpan ConsentTimeout => _engine.Options.ConsentTimeout;
+
     internal ActiveSpeakerDetector Speakers { get; } = new();
 
     public bool Closed { get; private set; }

@@ -58,6 +58,9 @@ public sealed record PeerConnectionOptions
     /// </summary>
     public string AnswerDirection { get; init; } = "sendrecv";
 
+    /// <summary>Server: ICE consent timeout (RFC 7675); the connection goes Disconnected after it.</summary>
+    public TimeSpan ConsentTimeout { get; init; } = TimeSpan.FromSeconds(30);
+
     public ILogger Logger { get; init; } = NullLogger.Instance;
 }
 
@@ -308,6 +311,7 @@ public sealed class PeerConnection : IDisposable
             Dtls = new DtlsOptions { Profiles = _options.Profiles },
             DtlsRole = role,
             Logger = _options.Logger,
+            ConsentTimeout = _options.ConsentTimeout,
         };
         _transport = _options.IsServer
             ? WebRtcTransport.CreateServer(_options.Socket, transportOptions)

@@ -40,6 +40,9 @@ public sealed record WebRtcTransportOptions
 
     /// <summary>Where ICE/DTLS state changes and failures are logged; nothing by default.</summary>
     public ILogger Logger { get; init; } = NullLogger.Instance;
+
+    /// <summary>Server: how long without a valid check before consent is lost (RFC 7675 §5.1; 30 s).</summary>
+    public TimeSpan ConsentTimeout { get; init; } = TimeSpan.FromSeconds(30);
 }
 
 /// <summary>
@@ -74,7 +77,7 @@ public sealed class WebRtcTransport : IDatagramHandler, IDisposable
         _isServer = isServer;
         if (isServer)
         {
-            _lite = new IceLiteAgent(options.LocalIce, options.RemoteUfrag);
+            _lite = new IceLiteAgent(options.LocalIce, options.RemoteUfrag) { ConsentTimeout = options.ConsentTimeout };
             _lite.StateChanged += OnIceState;
         }
         else

@@ -97,7 +97,7 @@ internal sealed class EngineFixture : IDisposable
 {
     private static int _nextPort = 21000 + (Environment.ProcessId % 50 * 200);
 
-    public EngineFixture(int workers = 1)
+    public EngineFixture(int workers = 1, TimeSpan? consentTimeout = null)
     {
         var first = Interlocked.Add(ref _nextPort, 10) - 10;
         Engine = new SfuEngine(new SfuOptions
@@ -106,6 +106,7 @@ internal sealed class EngineFixture : IDisposable
             MinPort = first,
             MaxPort = first + 400,
             ListenAddress = IPAddress.Loopback,
+            ConsentTimeout = consentTimeout ?? TimeSpan.FromSeconds(30),
         }, Authority);
         Engine.Start();
     }
