@@ -56,6 +56,21 @@ public sealed class MeetingClientTests(MeetingEnvironment environment, ITestOutp
             Assert.Equal(3, await alice.Page.EvaluateAsync<int>("() => window.parley.cameraLayers"));
         });
 
+        await scene.StepAsync("the SFU's transport-cc feedback lets Chromium raise its send estimate above its 300 kbps start", async () =>
+        {
+            // availableOutgoingBitrate is Chromium's bandwidth estimate for the publish connection; without
+            // feedback from the receiver (the SFU) it stays at the start value (interop notes).
+            await alice.Page.WaitForFunctionAsync("""
+                async () => {
+                  let estimate = 0;
+                  (await window.parley.publishPc.getStats()).forEach(s => {
+                    if (s.type === 'candidate-pair' && s.nominated && s.availableOutgoingBitrate) estimate = s.availableOutgoingBitrate;
+                  });
+                  return estimate > 600000;
+                }
+                """, null, new() { Timeout = 60_000, PollingInterval = 1000 });
+        });
+
         await scene.StepAsync("the phone-sized page has no horizontal overflow and its controls are on screen", async () =>
         {
             Assert.True(await carol.Page.EvaluateAsync<bool>("() => document.documentElement.scrollWidth <= window.innerWidth"),
