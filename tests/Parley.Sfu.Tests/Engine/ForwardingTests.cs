@@ -35,6 +35,24 @@ public sealed class ForwardingTests : IDisposable
     }
 
     [Fact]
+    public async Task H264_video_is_forwarded_from_its_first_idr_frame()
+    {
+        var (alice, aliceSink) = await _fixture.JoinAsync("m7", "alice");
+        var (bob, bobSink) = await _fixture.JoinAsync("m7", "bob");
+        using var publisher = new NativePublisher { H264 = true };
+        using var subscriber = new NativeSubscriber();
+        await PublishAsync(alice, aliceSink, publisher, audio: false);
+        await subscriber.AnswerLatestAsync(bob, bobSink, 0);
+        var offer = await bobSink.WaitAsync<SubscribeOfferMessage>();
+        Assert.Contains("H264/90000", offer.Sdp, StringComparison.Ordinal);
+        Assert.DoesNotContain("VP8", offer.Sdp, StringComparison.Ordinal);
+
+        await SendUntilAsync(publisher, () => subscriber.Received.Count(p => p.PayloadType == 102) >= 20);
+        var video = subscriber.Received.Where(p => p.PayloadType == 102).ToList();
+        Assert.Equal(0x65, video[0].OriginalSequence >> 8); // the first forwarded packet is the IDR slice
+    }
+
+    [Fact]
     public async Task Random_bytes_on_the_worker_port_are_counted_as_drops_while_the_call_continues()
     {
         var (alice, aliceSink) = await _fixture.JoinAsync("m2", "alice");

@@ -34,6 +34,9 @@ internal sealed class NativePublisher : IDisposable
 
     public static uint VideoSsrc(int layer) => 0x2000_0001u + (uint)layer;
 
+    /// <summary>Video as H.264 (packetization-mode 1, single NAL units) instead of VP8.</summary>
+    public bool H264 { get; init; }
+
     public string Offer(bool audio = true, bool video = true, params string[] rids)
     {
         Rids = rids;
@@ -49,7 +52,7 @@ internal sealed class NativePublisher : IDisposable
 
         if (video)
         {
-            sections.Add(new SdpOfferSection("video", "1", "sendonly", [SdpCodec.Vp8()])
+            sections.Add(new SdpOfferSection("video", "1", "sendonly", [H264 ? SdpCodec.H264() : SdpCodec.Vp8()])
             {
                 Extensions = [new SdpExtmap(1, null, RtpExtensionUri.Mid, null), new SdpExtmap(2, null, RtpExtensionUri.Rid, null)],
                 Sources = rids.Length == 0 ? [new SdpSource(VideoSsrc(0), "native", "s", "v")] : [],
@@ -86,7 +89,7 @@ internal sealed class NativePublisher : IDisposable
     public void SendVideo(int layer, bool keyframe)
     {
         var sequence = _videoSequence[layer]++;
-        var builder = new RtpPacketBuilder(_buffer, 96, sequence, _videoTimestamp += 3000, VideoSsrc(layer), marker: true);
+        var builder = new RtpPacketBuilder(_buffer, (byte)(H264 ? 102 : 96), sequence, _videoTimestamp += 3000, VideoSsrc(layer), marker: true);
         builder.AddExtension(1, "1"u8);
         if (Rids.Length > 0)
         {
@@ -94,8 +97,17 @@ internal sealed class NativePublisher : IDisposable
         }
 
         Span<byte> payload = stackalloc byte[200];
-        payload[0] = 0x10;                       // VP8 descriptor: S=1, partition 0
-        payload[1] = (byte)(keyframe ? 0x00 : 0x01); // VP8 payload header: P=0 is a keyframe
+        if (H264)
+        {
+            payload[0] = (byte)(keyframe ? 0x65 : 0x41); // NAL header: type 5 (IDR slice) or 1 (non-IDR slice)
+            payload[1] = 0x88;
+        }
+        else
+        {
+            payload[0] = 0x10;                           // VP8 descriptor: S=1, partition 0
+            payload[1] = (byte)(keyframe ? 0x00 : 0x01); // VP8 payload header: P=0 is a keyframe
+        }
+
         payload[2] = (byte)layer;
         builder.AddPayload(payload);
         _connection.SendRtp(_buffer, builder.Length);
