@@ -83,9 +83,14 @@ public static class ServerHost
         if (roles.Has("api"))
         {
             app.MapParleyApi();
-            // Meetings: the signaling WebSocket (served against this process's SFU) and media statistics.
-            app.MapParleySfu();
             app.MapWebClient();
+        }
+
+        if (roles.Has("sfu"))
+        {
+            // Signaling is served by the node that holds the media (like mediasoup's signaling next to its
+            // workers): a gateway routes /rtc/ws of a meeting to its SFU node; one process runs both.
+            app.MapParleySfu();
         }
         app.Lifetime.ApplicationStarted.Register(() => PrintBanner(server, roles, apiKey));
 
