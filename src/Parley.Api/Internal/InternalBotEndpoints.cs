@@ -6,8 +6,10 @@ using Microsoft.AspNetCore.Routing;
 using Microsoft.EntityFrameworkCore;
 using Parley.Api.Bots;
 using Parley.Api.Http;
+using Parley.Api.Meetings;
 using Parley.Api.Webhooks;
 using Parley.Core.Bots;
+using Parley.Core.Meetings;
 using Parley.Core.Storage;
 using Parley.Core.Webhooks;
 using Parley.Data;
@@ -17,6 +19,9 @@ namespace Parley.Api.Internal;
 /// <summary>API.md "Bot-facing internal API": what a running bot calls, with its own bot token.</summary>
 public static class InternalBotEndpoints
 {
+    /// <summary>A bot's join token lasts as long as a bot may stay (capped by the meeting's end): it also resumes.</summary>
+    private const int BotJoinTokenTtlSeconds = 24 * 3600;
+
     public sealed record StatusRequest(string? Code, string? ErrorCode, string? ErrorMessage);
 
     public sealed record EventsRequest(List<BotEvent>? Events);
@@ -42,7 +47,7 @@ public static class InternalBotEndpoints
         return endpoints;
     }
 
-    internal static async Task<IResult> GetConfig(string botId, ParleyDbContext db, HttpContext http)
+    internal static async Task<IResult> GetConfig(string botId, ParleyDbContext db, HttpContext http, MeetingService meetings)
     {
         var bot = await db.Bots.AsNoTracking().FirstAsync(b => b.Id == botId, http.RequestAborted);
         using var body = JsonDocument.Parse(bot.CreateBody);
@@ -61,7 +66,60 @@ public static class InternalBotEndpoints
             status = bot.Status,
             timeout_config = effective,
             body = body.RootElement.Clone(),
+            meeting_join = bot.MeetingPlatform == MeetingPlatform.Parley ? await ParleyJoinAsync(bot, meetings, http) : null,
         });
+    }
+
+    /// <summary>
+    /// For a bot going to a Parley meeting: a fresh join token (identity bot-{bot_id}, the bot's name, flagged
+    /// bot so every client shows the recording banner) and where the signaling is. The meeting is the one of
+    /// the URL's /meet/{id}; an ad-hoc link starts its meeting like a guest's visit would. When the bot cannot
+    /// get in, `error` says why and the adapter fails the bot with it.
+    /// </summary>
+    private static async Task<object> ParleyJoinAsync(Bot bot, MeetingService meetings, HttpContext http)
+    {
+        var meetingId = MeetingUrl.TryParse(bot.MeetingUrl, out var url) && url.Platform == MeetingPlatform.Parley
+            ? Uri.UnescapeDataString(url.Normalized[(url.Normalized.LastIndexOf('/') + 1)..])
+            : null;
+        if (meetingId is null)
+        {
+            return new { meeting_id = (string?)null, error = "The meeting URL is not a Parley meeting link (/meet/{id})." };
+        }
+
+        var meeting = await meetings.FindAsync(meetingId, http.RequestAborted);
+        if (meeting is null && meetings.AdhocAllowed)
+        {
+            meeting = await meetings.CreateAdhocAsync(meetingId, http.RequestAborted);
+        }
+        else if (meeting is { Adhoc: true } && meetings.AdhocAllowed && meeting.IsClosedAt(meetings.Now()) && meeting.CloseReason != MeetingCloseReason.Deleted)
+        {
+            meeting = await meetings.RenewAdhocAsync(meeting, http.RequestAborted);
+        }
+
+        // Another team's meeting is reachable only the way a guest could reach it.
+        if (meeting is null || (meeting.TeamId != bot.TeamId && !meeting.AllowGuests))
+        {
+            return new { meeting_id = meetingId, error = $"Meeting {meetingId} does not exist on this server." };
+        }
+
+        if (meeting.IsClosedAt(meetings.Now()))
+        {
+            return new { meeting_id = meetingId, error = $"Meeting {meetingId} has ended." };
+        }
+
+        var issued = meetings.IssueToken(
+            meeting,
+            new MeetingTokenClaims(meeting.Id, $"bot-{bot.Id}", bot.BotName, CanPublish: true, CanSubscribe: true, IsHost: false, IsBot: true),
+            BotJoinTokenTtlSeconds);
+        var joinUrl = meetings.JoinUrl(http.Request, meeting.Id);
+        return new
+        {
+            meeting_id = meeting.Id,
+            token = issued.Token,
+            expires_at = issued.ExpiresAt.UtcDateTime,
+            server_url = joinUrl[..joinUrl.LastIndexOf("/meet/", StringComparison.Ordinal)],
+            error = (string?)null,
+        };
     }
 
     internal static async Task<IResult> PostStatus(string botId, HttpContext http, BotLifecycle lifecycle)
