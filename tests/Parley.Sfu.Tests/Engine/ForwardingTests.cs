@@ -115,6 +115,26 @@ public sealed class ForwardingTests : IDisposable
     }
 
     [Fact]
+    public async Task A_low_bandwidth_estimate_from_the_subscriber_moves_it_to_a_lower_layer()
+    {
+        var (alice, aliceSink) = await _fixture.JoinAsync("m8", "alice");
+        var (bob, bobSink) = await _fixture.JoinAsync("m8", "bob");
+        using var publisher = new NativePublisher();
+        using var subscriber = new NativeSubscriber();
+        await PublishAsync(alice, aliceSink, publisher, audio: false, rids: ["q", "h", "f"]);
+        await subscriber.AnswerLatestAsync(bob, bobSink, 0);
+        await SendLayersUntilAsync(publisher, () => subscriber.Received.Count(p => p.Marker == 2) >= 20);
+
+        // REMB (draft-alvestrand-rmcat-remb) of 1 kbps: less than any layer measures, so the lowest active one.
+        var buffer = new byte[64];
+        var ssrc = subscriber.Received.First().Ssrc;
+        var length = Parley.WebRtc.Rtcp.RtcpRemb.Write(buffer, 99, 1000, [ssrc]);
+        subscriber.Connection.SendRtcp(buffer, length);
+        await SendLayersUntilAsync(publisher, () => subscriber.Received.Count(p => p.Marker == 0) >= 20);
+        EngineFixture.Under(bob, () => Assert.Equal(1000, bob.EstimatedBandwidth));
+    }
+
+    [Fact]
     public async Task A_nack_from_the_subscriber_is_answered_from_the_retransmission_buffer()
     {
         var (alice, aliceSink) = await _fixture.JoinAsync("m5", "alice");
