@@ -77,7 +77,6 @@ internal sealed class SyntheticPublisher
     public const uint StampMagic = 0x504C5431; // "PLT1"
 
     public static readonly TimeSpan KeyframeInterval = TimeSpan.FromSeconds(3);
-    private const long FrameIntervalMicroseconds = 1_000_000 / FrameRate;
 
     private readonly PublishLayout _layout;
     private readonly RtpSender _send;
@@ -99,6 +98,7 @@ internal sealed class SyntheticPublisher
     private long _nextAudio;
     private long _nextFrame;
     private long _nextKeyframe;
+    private long _frameIndex;
     private long _audioPackets;
     private long _audioBytes;
     private volatile bool _keyframeRequested;
@@ -171,7 +171,8 @@ internal sealed class SyntheticPublisher
 
         if (now - _nextFrame > 200_000)
         {
-            _nextFrame = now;
+            _frameIndex = ((now - _start) * FrameRate / 1_000_000) + 1;
+            _nextFrame = _start + (_frameIndex * 1_000_000 / FrameRate);
         }
 
         while (_layout.Audio && _nextAudio <= now)
@@ -197,10 +198,12 @@ internal sealed class SyntheticPublisher
 
             for (var layer = 0; layer < _layerBytesPerFrame.Length; layer++)
             {
-                SendFrame(layer, _nextFrame, keyframe);
+                SendFrame(layer, keyframe);
             }
 
-            _nextFrame += FrameIntervalMicroseconds;
+            // Frame n at start + n/30 s with timestamp n × 3000: exact, no drift from rounding 33,333 µs.
+            _frameIndex++;
+            _nextFrame = _start + (_frameIndex * 1_000_000 / FrameRate);
         }
     }
 
@@ -256,9 +259,9 @@ internal sealed class SyntheticPublisher
     /// One VP8 frame of a layer as RTP packets (RFC 7741): the first carries S=1 and, for a key frame, the
     /// 10-byte key frame header (P=0, start code 9d 01 2a, size); the last has the marker bit.
     /// </summary>
-    private void SendFrame(int layer, long frameTime, bool keyframe)
+    private void SendFrame(int layer, bool keyframe)
     {
-        var timestamp = _videoTimestampBase + (uint)((frameTime - _start) * 90 / 1000);
+        var timestamp = _videoTimestampBase + (uint)(_frameIndex * (90_000 / FrameRate));
         var frameBytes = keyframe ? _layerBytesPerFrame[layer] * 3 : _layerBytesPerFrame[layer];
         var packets = (frameBytes + MaxPayload - 1) / MaxPayload;
         var ssrc = _layout.VideoSsrcs[layer];
