@@ -23,6 +23,9 @@ public sealed record BotConfig(
     TimeoutConfig Timeouts,
     JsonElement Body)
 {
+    /// <summary>For a Parley meeting: <c>{meeting_id, token, expires_at, server_url, error}</c> (the bot's join); else undefined.</summary>
+    public JsonElement MeetingJoin { get; init; }
+
     public static BotConfig Parse(JsonElement data)
     {
         static string Text(JsonElement e, string name) =>
@@ -49,6 +52,9 @@ public sealed record BotConfig(
             data.TryGetProperty("recording_mode", out var mode) && mode.ValueKind == JsonValueKind.String ? mode.GetString() : null,
             Text(data, "status"),
             timeouts,
-            data.TryGetProperty("body", out var body) ? body.Clone() : default);
+            data.TryGetProperty("body", out var body) ? body.Clone() : default)
+        {
+            MeetingJoin = data.TryGetProperty("meeting_join", out var join) && join.ValueKind == JsonValueKind.Object ? join.Clone() : default,
+        };
     }
 }

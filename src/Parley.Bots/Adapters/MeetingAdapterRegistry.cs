@@ -40,6 +40,7 @@ public sealed class MeetingAdapterRegistry
     {
         ArgumentNullException.ThrowIfNull(options);
         var registry = new MeetingAdapterRegistry();
+        registry.Register(Core.Bots.MeetingPlatform.Parley, Native.NativeMeetingAdapter.Create);
         if (options.TestAdapter == BotOptions.ScriptedAdapter)
         {
             foreach (var platform in Platforms)
