@@ -63,6 +63,11 @@ public sealed class Consumer
     /// <summary>Media payload type → RTX payload type, from the subscriber's answer (empty: retransmit on the media SSRC).</summary>
     private readonly Dictionary<int, byte> _rtxPayloadTypes = [];
     private ushort _rtxSequence = (ushort)Random.Shared.Next(ushort.MaxValue);
+    private int _pictureIdOffset;
+    private int _lastOutPictureId = -1;
+    private int _tl0Offset;
+    private int _lastOutTl0 = -1;
+    private bool _vp8Switch;
 
     public long PacketsSent { get; private set; }
 
@@ -97,9 +102,11 @@ public sealed class Consumer
                 return false;
             }
 
-            // Switch on the keyframe: the rewriter continues the output numbering from the old layer.
+            // Switch on the keyframe: the rewriter continues the output numbering from the old layer, and
+            // the VP8 picture ids continue too (each layer counts its own).
             Rewriter.SwitchSource();
             CurrentLayer = layer;
+            _vp8Switch = true;
         }
 
         if (rtp.Payload.IsEmpty)
@@ -244,6 +251,61 @@ public sealed class Consumer
         }
 
         builder.AddPayload(rtp.Payload);
-        return builder.Length;
+        var length = builder.Length;
+        if (Producer.IsVp8(rtp.PayloadType))
+        {
+            RewriteVp8Descriptor(scratch[(length - rtp.Payload.Length)..length]);
+        }
+
+        return length;
+    }
+
+    /// <summary>
+    /// Keeps the VP8 PictureID and TL0PICIDX (RFC 7741 §4.2) continuous across simulcast layer switches, as
+    /// the sequence numbers are: each layer numbers its pictures on its own, and a receiver that sees the
+    /// picture id jump backwards takes the new frames for old ones.
+    /// </summary>
+    private void RewriteVp8Descriptor(Span<byte> payload)
+    {
+        if (!Vp8PayloadDescriptor.TryParse(payload, out var descriptor) || !descriptor.HasPictureId)
+        {
+            return;
+        }
+
+        var modulus = descriptor.PictureIdIs15Bit ? 0x8000 : 0x80;
+        if (_vp8Switch)
+        {
+            _vp8Switch = false;
+            _pictureIdOffset = _lastOutPictureId < 0 ? 0 : _lastOutPictureId + 1 - descriptor.PictureId;
+            _tl0Offset = _lastOutTl0 < 0 || !descriptor.HasTl0PicIdx ? 0 : _lastOutTl0 + 1 - descriptor.Tl0PicIdx;
+        }
+
+        var pictureId = (((descriptor.PictureId + _pictureIdOffset) % modulus) + modulus) % modulus;
+        var sequenceAhead = (pictureId - _lastOutPictureId + modulus) % modulus;
+        if (_lastOutPictureId < 0 || (sequenceAhead != 0 && sequenceAhead < modulus / 2))
+        {
+            _lastOutPictureId = pictureId;
+        }
+
+        // X is set (a picture id is present); the id starts after the first two bytes.
+        if (descriptor.PictureIdIs15Bit)
+        {
+            payload[2] = (byte)(0x80 | (pictureId >> 8));
+            payload[3] = (byte)pictureId;
+        }
+        else
+        {
+            payload[2] = (byte)(pictureId & 0x7F);
+        }
+
+        if (descriptor.HasTl0PicIdx)
+        {
+            var tl0 = (byte)(descriptor.Tl0PicIdx + _tl0Offset);
+            payload[descriptor.PictureIdIs15Bit ? 4 : 3] = tl0;
+            if (_lastOutTl0 < 0 || (sbyte)(tl0 - (byte)_lastOutTl0) > 0)
+            {
+                _lastOutTl0 = tl0;
+            }
+        }
     }
 }

@@ -101,6 +101,19 @@ public sealed class Producer
         _consumers = [];
     }
 
+    internal bool IsVp8(byte payloadType)
+    {
+        foreach (var codec in Codecs)
+        {
+            if (codec.PayloadType == payloadType)
+            {
+                return codec.Name.Equals("VP8", StringComparison.OrdinalIgnoreCase);
+            }
+        }
+
+        return false;
+    }
+
     internal ProducerLayer? LayerOf(string? rid)
     {
         if (rid is null)

@@ -111,6 +111,12 @@ public sealed class ForwardingTests : IDisposable
         }
 
         Assert.True(packets[first].Timestamp != packets[first - 1].Timestamp, "timestamps move on at the switch");
+        // One packet per frame here, so the VP8 picture ids count up by one across the switch as well,
+        // although the two layers number their pictures 20,000 apart.
+        for (var i = 1; i < packets.Count; i++)
+        {
+            Assert.Equal((packets[i - 1].PictureId + 1) & 0x7FFF, packets[i].PictureId);
+        }
         Assert.DoesNotContain(packets, p => p.Marker == 1);
     }
 

@@ -18,6 +18,7 @@ internal sealed class NativePublisher : IDisposable
     private readonly PeerConnection _connection;
     private readonly byte[] _buffer = new byte[1500];
     private readonly ushort[] _videoSequence = new ushort[3];
+    private readonly int[] _pictureIds = new int[3];
     private ushort _audioSequence;
     private uint _videoTimestamp;
     private uint _audioTimestamp;
@@ -104,11 +105,17 @@ internal sealed class NativePublisher : IDisposable
         }
         else
         {
-            payload[0] = 0x10;                           // VP8 descriptor: S=1, partition 0
-            payload[1] = (byte)(keyframe ? 0x00 : 0x01); // VP8 payload header: P=0 is a keyframe
+            // VP8 descriptor (RFC 7741 §4.2): X=1 S=1, I=1, a 15-bit picture id counted per layer as a
+            // simulcast encoder does (layers far apart), then the VP8 payload header with P=0 for a keyframe.
+            var pictureId = (ushort)((_pictureIds[layer]++ + (layer * 10_000)) & 0x7FFF);
+            payload[0] = 0x90;
+            payload[1] = 0x80;
+            payload[2] = (byte)(0x80 | (pictureId >> 8));
+            payload[3] = (byte)pictureId;
+            payload[4] = (byte)(keyframe ? 0x00 : 0x01);
         }
 
-        payload[2] = (byte)layer;
+        payload[^1] = (byte)layer;
         builder.AddPayload(payload);
         _connection.SendRtp(_buffer, builder.Length);
     }
@@ -147,14 +154,18 @@ internal sealed class NativeSubscriber : IDisposable
             if (RtpPacket.TryParse(packet, out var rtp))
             {
                 var payload = rtp.Payload;
-                Received.Enqueue((rtp.Ssrc, rtp.SequenceNumber, rtp.Timestamp, rtp.PayloadType, payload.Length > 2 ? payload[2] : (byte)0,
-                    payload.Length >= 2 ? System.Buffers.Binary.BinaryPrimitives.ReadUInt16BigEndian(payload) : (ushort)0));
+                var pictureId = rtp.PayloadType == 96 && Vp8PayloadDescriptor.TryParse(payload, out var vp8) && vp8.HasPictureId ? vp8.PictureId : -1;
+                Received.Enqueue((rtp.Ssrc, rtp.SequenceNumber, rtp.Timestamp, rtp.PayloadType, payload.Length > 0 ? payload[^1] : (byte)0,
+                    payload.Length >= 2 ? System.Buffers.Binary.BinaryPrimitives.ReadUInt16BigEndian(payload) : (ushort)0, pictureId));
             }
         };
     }
 
-    /// <summary>Every packet: Marker is the synthetic layer byte of NativePublisher's payload; OriginalSequence the first two payload bytes (RTX OSN).</summary>
-    public ConcurrentQueue<(uint Ssrc, ushort Sequence, uint Timestamp, byte PayloadType, byte Marker, ushort OriginalSequence)> Received { get; } = new();
+    /// <summary>
+    /// Every packet: Marker is the synthetic layer byte NativePublisher puts last in its payload;
+    /// OriginalSequence the first two payload bytes (the RTX OSN); PictureId the VP8 picture id (-1 if none).
+    /// </summary>
+    public ConcurrentQueue<(uint Ssrc, ushort Sequence, uint Timestamp, byte PayloadType, byte Marker, ushort OriginalSequence, int PictureId)> Received { get; } = new();
 
     public PeerConnection Connection => _connection;
 
