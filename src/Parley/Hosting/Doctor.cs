@@ -1,4 +1,10 @@
 using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using System.Text.Json.Nodes;
+using Amazon.Runtime;
+using k8s;
+using k8s.Models;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Parley.Core.Configuration;
@@ -6,7 +12,13 @@ using Parley.Core.Queues;
 using Parley.Core.Storage;
 using Parley.Data;
 using Parley.Infrastructure;
+using Parley.Infrastructure.Aws;
 using Parley.Infrastructure.Locks;
+using Parley.Orchestration;
+using Parley.Orchestration.Platforms.Coolify;
+using Parley.Orchestration.Platforms.Ecs;
+using Parley.Orchestration.Platforms.Kubernetes;
+using Parley.Sfu;
 
 namespace Parley.Hosting;
 
@@ -44,6 +56,34 @@ public sealed class Doctor(IServiceProvider services, SettingsBindResult setting
         checks.Add(Tool("ffmpeg", "ffmpeg", "-version", "install ffmpeg (Debian: apt-get install ffmpeg); recordings are post-processed with it"));
         checks.Add(Tool("chromium", "/usr/bin/chromium", "--version", "install chromium (Debian: apt-get install chromium); browser bots need it"));
         checks.Add(Listen());
+        var server = settings.Get<ServerOptions>();
+        if (server.Roles.Contains("sfu"))
+        {
+            checks.Add(RtcPorts());
+            checks.Add(AnnouncedIp());
+        }
+
+        if (settings.Get<RtcOptions>().TurnServerUrls.Length > 0)
+        {
+            checks.Add(await TurnAsync(cancellationToken));
+        }
+
+        var orchestrator = settings.Get<OrchestratorOptions>();
+        if (orchestrator.Chain.Contains(KubernetesPlatform.PlatformName) && orchestrator.KubernetesBotLimit is not null)
+        {
+            checks.Add(await KubernetesAsync(cancellationToken));
+        }
+
+        if (EcsOptions.IsSelected(orchestrator))
+        {
+            checks.Add(await EcsAsync(cancellationToken));
+        }
+
+        if (CoolifyOptions.IsSelected(orchestrator))
+        {
+            checks.Add(await CoolifyAsync(cancellationToken));
+        }
+
         return checks;
     }
 
@@ -176,6 +216,260 @@ public sealed class Doctor(IServiceProvider services, SettingsBindResult setting
         catch (System.Net.Sockets.SocketException ex)
         {
             return new("listen", CheckLevel.Warn, $"{server.Host}:{server.Port} is in use ({ex.SocketErrorCode})", "fine if Parley already runs there; otherwise set PORT");
+        }
+    }
+
+    /// <summary>
+    /// The SFU binds one UDP port per worker in RTC_MIN_PORT..RTC_MAX_PORT and skips ports in use, so the range
+    /// must hold at least as many free ports as workers. Each port is bound once and released.
+    /// </summary>
+    private DoctorCheck RtcPorts()
+    {
+        var rtc = settings.Get<RtcOptions>();
+        var listen = rtc.EffectiveListenAddress(settings.Get<ServerOptions>().Host);
+        var workers = rtc.Workers > 0 ? rtc.Workers : Environment.ProcessorCount;
+        var free = 0;
+        for (var port = rtc.MinPort; port <= rtc.MaxPort; port++)
+        {
+            try
+            {
+                using var socket = new Socket(listen.AddressFamily, SocketType.Dgram, ProtocolType.Udp);
+                socket.Bind(new IPEndPoint(listen, port));
+                free++;
+            }
+            catch (SocketException)
+            {
+                // In use (or not bindable here): the SFU skips it too.
+            }
+        }
+
+        var detail = $"UDP {rtc.MinPort}-{rtc.MaxPort} on {listen}: {free} free, {workers} worker(s) need {workers}";
+        return free >= workers
+            ? new("rtc-ports", CheckLevel.Ok, detail)
+            : new("rtc-ports", CheckLevel.Warn, detail,
+                "fine if Parley's sfu already runs here; otherwise free the ports or widen RTC_MIN_PORT..RTC_MAX_PORT (and open the range for UDP in the firewall)");
+    }
+
+    /// <summary>The address put in ICE candidates, resolved as the SFU does, and whether browsers can plausibly reach it.</summary>
+    private DoctorCheck AnnouncedIp()
+    {
+        var rtc = settings.Get<RtcOptions>();
+        var server = settings.Get<ServerOptions>();
+        var listen = rtc.EffectiveListenAddress(server.Host);
+        var announced = rtc.AnnouncedIp is { } configured ? IPAddress.Parse(configured) : AnnouncedAddressResolver.Default(listen);
+        var source = rtc.AnnouncedIp is null ? "resolved" : "ANNOUNCED_IP";
+        if (AnnouncedAddressResolver.Warning(announced, listen) is { } warning)
+        {
+            return new("announced-ip", CheckLevel.Warn, $"{announced} ({source}), listening on {listen}: {warning}",
+                "set ANNOUNCED_IP to the address browsers reach this host at (its public or LAN IP, the node's address on Kubernetes)");
+        }
+
+        var publicUrl = server.EffectiveBaseUrl;
+        if (IsPublicHost(publicUrl.Host) && !IsPublic(announced) && rtc.TurnServerUrls.Length == 0)
+        {
+            return new("announced-ip", CheckLevel.Warn, $"{announced} ({source}) is a private address, but {publicUrl.Host} is public: browsers outside this network cannot send media to it",
+                "set ANNOUNCED_IP to the public address, or give clients a TURN server that reaches this one (TURN_SERVER_URL)");
+        }
+
+        return new("announced-ip", CheckLevel.Ok, $"{announced} ({source}), listening on {listen}");
+    }
+
+    private static bool IsPublicHost(string host) =>
+        !host.Equals("localhost", StringComparison.OrdinalIgnoreCase) && (!IPAddress.TryParse(host, out var address) || IsPublic(address));
+
+    /// <summary>Not loopback, link-local, RFC 1918, CGNAT (100.64/10) or IPv6 unique-local.</summary>
+    private static bool IsPublic(IPAddress address)
+    {
+        if (IPAddress.IsLoopback(address) || address.Equals(IPAddress.Any) || address.IsIPv6LinkLocal || address.IsIPv6UniqueLocal)
+        {
+            return false;
+        }
+
+        if (address.AddressFamily != AddressFamily.InterNetwork)
+        {
+            return true;
+        }
+
+        var b = address.GetAddressBytes();
+        return !(b[0] == 10 || (b[0] == 172 && b[1] is >= 16 and <= 31) || (b[0] == 192 && b[1] == 168)
+            || (b[0] == 169 && b[1] == 254) || (b[0] == 100 && b[1] is >= 64 and <= 127));
+    }
+
+    /// <summary>
+    /// Each TURN URL once: a STUN Binding request over UDP (every TURN server answers one), a TCP connect for
+    /// transport=tcp and turns:. A WARN, not a FAIL: clients may reach a TURN server this host cannot.
+    /// </summary>
+    private async Task<DoctorCheck> TurnAsync(CancellationToken cancellationToken)
+    {
+        var problems = new List<string>();
+        var urls = settings.Get<RtcOptions>().TurnServerUrls;
+        foreach (var url in urls)
+        {
+            try
+            {
+                var (host, port, tcp) = ParseTurnUrl(url);
+                using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+                timeout.CancelAfter(TimeSpan.FromSeconds(3));
+                if (tcp)
+                {
+                    using var client = new TcpClient();
+                    await client.ConnectAsync(host, port, timeout.Token);
+                }
+                else
+                {
+                    await StunBindingAsync(host, port, timeout.Token);
+                }
+            }
+            catch (Exception ex) when (ex is SocketException or OperationCanceledException or FormatException && !cancellationToken.IsCancellationRequested)
+            {
+                problems.Add($"{url}: {(ex is OperationCanceledException ? "no answer in 3 s" : ex.Message)}");
+            }
+        }
+
+        return problems.Count == 0
+            ? new("turn", CheckLevel.Ok, $"{urls.Length} URL(s) answer")
+            : new("turn", CheckLevel.Warn, string.Join("; ", problems),
+                "check TURN_SERVER_URL and that the TURN server runs and its ports are open (3478 UDP/TCP, 443 or 5349 for turns:)");
+    }
+
+    private static (string Host, int Port, bool Tcp) ParseTurnUrl(string url)
+    {
+        var secure = url.StartsWith("turns:", StringComparison.OrdinalIgnoreCase);
+        var rest = url[(url.IndexOf(':', StringComparison.Ordinal) + 1)..];
+        var query = rest.IndexOf('?', StringComparison.Ordinal);
+        var tcp = secure || (query >= 0 && rest[query..].Contains("transport=tcp", StringComparison.OrdinalIgnoreCase));
+        var authority = query >= 0 ? rest[..query] : rest;
+        var colon = authority.LastIndexOf(':');
+        return colon > 0 && !authority.EndsWith(']')
+            ? (authority[..colon].Trim('[', ']'), int.Parse(authority[(colon + 1)..], System.Globalization.CultureInfo.InvariantCulture), tcp)
+            : (authority.Trim('[', ']'), secure ? 5349 : 3478, tcp);
+    }
+
+    /// <summary>RFC 8489 §5: a 20-byte Binding request; any STUN answer with our transaction id will do.</summary>
+    private static async Task StunBindingAsync(string host, int port, CancellationToken cancellationToken)
+    {
+        var addresses = await Dns.GetHostAddressesAsync(host, cancellationToken);
+        var target = new IPEndPoint(addresses.First(), port);
+        using var socket = new Socket(target.AddressFamily, SocketType.Dgram, ProtocolType.Udp);
+        var request = new byte[20];
+        request[1] = 0x01; // type 0x0001 Binding request, length 0
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt32BigEndian(request.AsSpan(4), 0x2112A442);
+        System.Security.Cryptography.RandomNumberGenerator.Fill(request.AsSpan(8, 12));
+        await socket.SendToAsync(request, target, cancellationToken);
+        var buffer = new byte[1500];
+        while (true)
+        {
+            var received = await socket.ReceiveFromAsync(buffer, new IPEndPoint(target.AddressFamily == AddressFamily.InterNetwork ? IPAddress.Any : IPAddress.IPv6Any, 0), cancellationToken);
+            if (received.ReceivedBytes >= 20 && (buffer[0] & 0xC0) == 0 && buffer.AsSpan(8, 12).SequenceEqual(request.AsSpan(8, 12)))
+            {
+                return;
+            }
+        }
+    }
+
+    /// <summary>What KubernetesPlatform needs, asked of the API server itself (SelfSubjectAccessReview).</summary>
+    private async Task<DoctorCheck> KubernetesAsync(CancellationToken cancellationToken)
+    {
+        var options = settings.Get<KubernetesOptions>();
+        (string Verb, string Group, string Resource)[] needed =
+        [
+            ("create", "batch", "jobs"), ("list", "batch", "jobs"), ("delete", "batch", "jobs"), ("list", "", "pods"),
+        ];
+        try
+        {
+            var configuration = options.KubeConfig is { Length: > 0 } path ? KubernetesClientConfiguration.BuildConfigFromConfigFile(path)
+                : KubernetesClientConfiguration.IsInCluster() ? KubernetesClientConfiguration.InClusterConfig()
+                : throw new InvalidOperationException("K8S_KUBECONFIG is unset and this process does not run in a Kubernetes pod");
+            using var client = new Kubernetes(configuration);
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            timeout.CancelAfter(Timeout);
+            var denied = new List<string>();
+            foreach (var (verb, group, resource) in needed)
+            {
+                var review = await client.AuthorizationV1.CreateSelfSubjectAccessReviewAsync(new V1SelfSubjectAccessReview
+                {
+                    Spec = new V1SelfSubjectAccessReviewSpec
+                    {
+                        ResourceAttributes = new V1ResourceAttributes { NamespaceProperty = options.Namespace, Verb = verb, Group = group, Resource = resource },
+                    },
+                }, cancellationToken: timeout.Token);
+                if (review.Status?.Allowed != true)
+                {
+                    denied.Add($"{verb} {resource}");
+                }
+            }
+
+            return denied.Count == 0
+                ? new("kubernetes", CheckLevel.Ok, $"{configuration.Host}: may create, list and delete jobs and list pods in {options.Namespace}")
+                : new("kubernetes", CheckLevel.Fail, $"{configuration.Host}: not allowed to {string.Join(", ", denied)} in {options.Namespace}",
+                    $"bind the orchestrator's service account to a Role in {options.Namespace} granting them (deploy/k8s/base/orchestrator.yaml)");
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        {
+            return new("kubernetes", CheckLevel.Fail, FirstSentence(ex.GetBaseException().Message),
+                "check K8S_KUBECONFIG (or run the orchestrator in a pod with a service account) and that the API server is reachable");
+        }
+    }
+
+    /// <summary>The cluster is ACTIVE and every configured task definition exists (Meeboter's "tasks fail to start").</summary>
+    private async Task<DoctorCheck> EcsAsync(CancellationToken cancellationToken)
+    {
+        var ecs = settings.Get<EcsOptions>();
+        var aws = settings.Get<AwsOptions>();
+        AWSCredentials? credentials = aws.AccessKeyId is not null && aws.SecretAccessKey is not null ? new BasicAWSCredentials(aws.AccessKeyId, aws.SecretAccessKey) : null;
+        try
+        {
+            using var client = new EcsClient(aws.Region, ecs.EndpointUrl ?? aws.EndpointUrl, credentials);
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            timeout.CancelAfter(Timeout);
+            var answer = await client.SendAsync("DescribeClusters", new JsonObject { ["clusters"] = new JsonArray(ecs.Cluster) }, timeout.Token);
+            var status = (string?)answer["clusters"]?.AsArray().FirstOrDefault()?["status"];
+            if (status != "ACTIVE")
+            {
+                return new("ecs", CheckLevel.Fail, $"cluster {ecs.Cluster} in {aws.Region}: {status ?? "not found"}", "check AWS_ECS_CLUSTER and AWS_REGION (create the cluster, e.g. with Meeboter's terraform)");
+            }
+
+            var missing = new List<string>();
+            foreach (var definition in ecs.TaskDefinitions)
+            {
+                try
+                {
+                    await client.SendAsync("DescribeTaskDefinition", new JsonObject { ["taskDefinition"] = definition }, timeout.Token);
+                }
+                catch (EcsException)
+                {
+                    missing.Add(definition);
+                }
+            }
+
+            return missing.Count == 0
+                ? new("ecs", CheckLevel.Ok, $"cluster {ecs.Cluster} ACTIVE, {ecs.TaskDefinitions.Count()} task definition(s) found")
+                : new("ecs", CheckLevel.Fail, $"cluster {ecs.Cluster} ACTIVE; task definition(s) not found: {string.Join(", ", missing)}", "register them or fix AWS_ECS_TASK_DEF_*");
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        {
+            return new("ecs", CheckLevel.Fail, $"cluster {ecs.Cluster}: {FirstSentence(ex.GetBaseException().Message)}",
+                "check AWS_REGION, the credentials (ecs:DescribeClusters, ecs:RunTask...) and AWS_ENDPOINT_URL_ECS");
+        }
+    }
+
+    /// <summary>The Coolify API answers with this token (Meeboter's "verify Coolify API token permissions").</summary>
+    private async Task<DoctorCheck> CoolifyAsync(CancellationToken cancellationToken)
+    {
+        var options = settings.Get<CoolifyOptions>();
+        try
+        {
+            using var client = new CoolifyApiClient(options);
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            timeout.CancelAfter(Timeout);
+            var slots = await client.ListSlotsAsync(timeout.Token);
+            return new("coolify", CheckLevel.Ok, $"{options.ApiUrl}: reachable, {slots.Count} slot(s), {slots.Count(s => s.Record.State == SlotState.Error)} in ERROR");
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        {
+            var unauthorized = ex is HttpRequestException { StatusCode: HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden };
+            return new("coolify", CheckLevel.Fail, $"{options.ApiUrl}: {FirstSentence(ex.GetBaseException().Message)}",
+                unauthorized ? "COOLIFY_API_TOKEN is refused: create a token with read and write permission" : "check COOLIFY_API_URL (with /api/v1) and that Coolify is reachable");
         }
     }
 }
