@@ -90,7 +90,8 @@ public sealed class WebmWriter : IDisposable
     private readonly bool _ownsStream;
     private readonly WebmTrackInfo _track;
     private readonly long _maxClusterMilliseconds;
-    private readonly List<(long Time, long Position)> _cues = [];
+    /// <summary>Room for 256 cue points (21 minutes of 5 s clusters) before the list grows.</summary>
+    private readonly List<(long Time, long Position)> _cues = new(256);
     private readonly long _segmentSizePosition;
     private readonly long _segmentDataStart;
     private readonly long _seekHeadPosition;
@@ -162,6 +163,7 @@ public sealed class WebmWriter : IDisposable
         _stream.Write(info.WrittenSpan);
         _durationPosition = _segmentDataStart + _tracksPosition - DurationLength;
         _stream.Write(tracks.WrittenSpan);
+        _stream.Flush(); // a file that exists has a complete header
     }
 
     public WebmTrackInfo Track => _track;
