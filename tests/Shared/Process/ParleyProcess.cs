@@ -222,7 +222,8 @@ internal sealed class RunningServer : IAsyncDisposable
                 var response = await Http.GetAsync(path);
                 return response.StatusCode == status ? response : null;
             },
-            timeout ?? TimeSpan.FromSeconds(60),
+            // Generous: a 2-core CI machine starts a dozen servers at once while others build.
+            timeout ?? TimeSpan.FromSeconds(180),
             $"GET {path} to answer {(int)status}");
 
     public async ValueTask DisposeAsync()
