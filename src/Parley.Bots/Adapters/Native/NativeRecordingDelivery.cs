@@ -47,7 +47,8 @@ public sealed partial class NativeRecordingDelivery(ArtifactUpload upload, ILogg
             }
 
             await UploadAsync("diarization", result.DiarizationPath, "application/x-ndjson", cancellationToken).ConfigureAwait(false);
-            await UploadAsync("chat_messages", result.ChatMessagesPath, "application/json", cancellationToken).ConfigureAwait(false);
+            // Not application/json: the artifacts endpoint takes a body of that type as a registration list, not a file.
+            await UploadAsync("chat_messages", result.ChatMessagesPath, "text/json; charset=utf-8", cancellationToken).ConfigureAwait(false);
             if (result.SkippedArtifacts.Count > 0)
             {
                 foreach (var track in result.TrackFiles)
