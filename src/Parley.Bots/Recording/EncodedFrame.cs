@@ -47,6 +47,9 @@ public interface IDepacketizer : IDisposable
     /// <summary>Packets were lost before the next one: the frame being assembled is dropped.</summary>
     void OnLoss();
 
+    /// <summary>A new stream starts (new SSRC, renumbering): a frame being assembled is dropped, nothing was lost after it.</summary>
+    void Reset();
+
     /// <summary>Frames seen whole and handed on.</summary>
     long FramesEmitted { get; }
 

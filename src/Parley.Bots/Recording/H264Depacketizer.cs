@@ -107,6 +107,18 @@ public sealed class H264Depacketizer(IFrameSink sink, H264OutputFormat format = 
     /// </summary>
     public void OnLoss() => _broken = true;
 
+    public void Reset()
+    {
+        if (_assembling)
+        {
+            FramesDropped++;
+        }
+
+        _assembling = false;
+        _broken = false;
+        _fragmentStart = -1;
+    }
+
     public void Dispose()
     {
         _frame.Dispose();

@@ -30,6 +30,10 @@ public sealed class OpusDepacketizer(IFrameSink sink) : IDepacketizer
     {
     }
 
+    public void Reset()
+    {
+    }
+
     public void Dispose()
     {
     }

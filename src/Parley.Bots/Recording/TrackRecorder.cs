@@ -328,7 +328,7 @@ public sealed partial class TrackRecorder : IJitterBufferOutput, IFrameSink, IDi
     void IJitterBufferOutput.OnStreamStart(uint ssrc)
     {
         _streams++;
-        _depacketizer.OnLoss();
+        _depacketizer.Reset();
         _timestamps.Reset();
         _anchorPending = true;
         if (_video)

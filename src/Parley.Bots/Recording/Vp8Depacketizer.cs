@@ -68,6 +68,8 @@ public sealed class Vp8Depacketizer(IFrameSink sink) : IDepacketizer
 
     public void OnLoss() => Abandon();
 
+    public void Reset() => Abandon();
+
     public void Dispose() => _frame.Dispose();
 
     private void Emit()

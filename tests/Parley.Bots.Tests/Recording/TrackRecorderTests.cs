@@ -226,6 +226,7 @@ public sealed class TrackRecorderTests : IDisposable
         var feeder = new Feeder(track, _clock, 4, 300, 12_345);
         feeder.H264(units);
         session.Stop();
+        Assert.True(track.FramesWritten == units.Count, $"written {track.FramesWritten}, skipped {track.FramesSkipped}, lost {track.PacketsLost}, key frame requests {track.KeyframeRequests}");
 
         var entry = Assert.Single(RecordingManifest.Load(session.ManifestPath)!.Tracks);
         Assert.Equal("01-p1-camera.mkv", entry.File);

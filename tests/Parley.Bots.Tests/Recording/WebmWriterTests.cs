@@ -232,7 +232,7 @@ public sealed class WebmWriterTests
         var frames = Media.ReadIvf(Media.Vp8IvfPath);
         using var directory = new TempDirectory();
         var path = Path.Combine(directory.Path, "live.webm");
-        var stream = File.Create(path);
+        var stream = new FileStream(path, FileMode.Create, FileAccess.ReadWrite, FileShare.Read);
         var writer = new WebmWriter(stream, new WebmTrackInfo { Codec = RecordingCodec.Vp8, Width = 320, Height = 240 });
         foreach (var (data, ms) in frames)
         {
@@ -241,7 +241,13 @@ public sealed class WebmWriterTests
 
         writer.Flush();
         // The process dies: whatever reached the file is all there is, and the last block may be cut in half.
-        var bytes = File.ReadAllBytes(path);
+        byte[] bytes;
+        using (var reader = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite))
+        {
+            bytes = new byte[reader.Length];
+            reader.ReadExactly(bytes);
+        }
+
         var truncated = Path.Combine(directory.Path, "truncated.webm");
         File.WriteAllBytes(truncated, bytes[..(bytes.Length - 700)]);
         stream.Dispose();
