@@ -146,14 +146,25 @@ public sealed class ServeEmbeddedTests
     }
 
     [Fact]
-    public async Task Roles_not_built_yet_are_accepted_and_reported_while_operations_endpoints_serve()
+    public async Task A_process_with_only_the_jobs_and_sfu_roles_serves_signaling_and_operations_but_not_the_api()
     {
         await using var server = RunningServer.Start(extraArguments: ["--roles", "jobs,sfu"]);
 
         await server.WaitForStatusAsync("/ready", HttpStatusCode.OK);
 
-        Assert.Contains("Role sfu is not available in this build yet", server.Process.Stdout, StringComparison.Ordinal);
+        Assert.Contains("Role sfu started", server.Process.Stdout, StringComparison.Ordinal);
+        Assert.Contains("SFU started", server.Process.Stdout, StringComparison.Ordinal);
         Assert.Contains("(roles: jobs, sfu)", server.Process.Stdout, StringComparison.Ordinal);
+        using (var signaling = await server.Http.GetAsync("/rtc/ws"))
+        {
+            Assert.Equal(HttpStatusCode.BadRequest, signaling.StatusCode); // a plain GET: the WebSocket is there
+        }
+
+        using (var api = await server.Http.GetAsync("/v2/bots"))
+        {
+            Assert.Equal(HttpStatusCode.NotFound, api.StatusCode);
+        }
+
         server.Process.Terminate();
         Assert.Equal(0, await server.Process.WaitForExitAsync(ExitTimeout));
     }

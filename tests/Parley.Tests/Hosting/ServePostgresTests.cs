@@ -24,7 +24,7 @@ public sealed class ServePostgresTests
 
         var migrated = await ParleyProcess.RunAsync(["migrate"], env, dir.Path);
         Assert.True(migrated.ExitCode == 0, $"exit {migrated.ExitCode}\n{migrated.Stdout}\n{migrated.Stderr}");
-        Assert.Contains("applied 1 migration(s)", migrated.Stdout, StringComparison.Ordinal);
+        Assert.Matches(@"applied [1-9][0-9]* migration\(s\)", migrated.Stdout);
 
         var again = await ParleyProcess.RunAsync(["migrate"], env, dir.Path);
         Assert.Equal(0, again.ExitCode);
