@@ -83,6 +83,20 @@ public sealed class H264DepacketizerTests
     }
 
     [Fact]
+    public void A_loss_between_access_units_drops_the_next_one_but_a_reset_does_not()
+    {
+        using var depacketizer = new H264Depacketizer(_out);
+        var slice = NonIdr(300);
+        depacketizer.OnLoss();
+        Feed(depacketizer, Rtp.H264Payloads([slice]), 1, 3000);
+        Assert.Empty(_out.Frames); // the lost packets may have been its first slices
+
+        depacketizer.Reset();
+        Feed(depacketizer, Rtp.H264Payloads([Sps, Pps, Idr()]), 100, 6000);
+        Assert.True(Assert.Single(_out.Frames).Keyframe);
+    }
+
+    [Fact]
     public void A_fragment_without_its_start_drops_the_access_unit()
     {
         using var depacketizer = new H264Depacketizer(_out);

@@ -59,12 +59,24 @@ public sealed class RecordingComposerTests : IDisposable
         Assert.Empty(result.SkippedArtifacts);
         var streams = Media.Streams(Media.Probe(result.VideoPath!));
         Assert.Equal(2, streams.Length);
-
         // At 2.0 s both are live: left cell Alice, right cell Bob. At 0.2 s neither.
         Assert.True(Luma(result.VideoPath!, 2.0, "crop=160:180:0:0") > 40);
         Assert.True(Luma(result.VideoPath!, 2.0, "crop=160:180:160:0") > 40);
         Assert.Equal(16, Luma(result.VideoPath!, 0.2, "crop=160:180:160:0"), 0);
         Assert.Equal(16, Luma(result.VideoPath!, 1.0, "crop=160:180:160:0"), 0); // Bob starts at 1.5 s
+    }
+
+    [Fact]
+    public async Task Speaker_view_without_any_video_is_a_black_picture_with_the_mixed_audio()
+    {
+        WriteRecording(audioOnly: true);
+        var result = await new RecordingComposer(SmallVideo).ComposeAsync(RecordingFolder, RecordingLayout.SpeakerView, OutputFolder);
+        Assert.Empty(result.SkippedArtifacts);
+        var probe = Media.Probe(result.VideoPath!);
+        Assert.Equal(2, Media.Streams(probe).Length);
+        Assert.InRange(Media.Duration(probe), 3.6, 4.0);
+        Assert.Equal(16, Luma(result.VideoPath!, 1.0), 0);
+        Assert.True(Media.MeanVolume(result.VideoPath!) > -50);
     }
 
     [Fact]
@@ -122,7 +134,7 @@ public sealed class RecordingComposerTests : IDisposable
     }
 
     /// <summary>recording.json and four track files: Alice from 0.5 s, Bob from 1.5 s, 2 s each.</summary>
-    private void WriteRecording(bool withMedia = true, bool crashed = false)
+    private void WriteRecording(bool withMedia = true, bool crashed = false, bool audioOnly = false)
     {
         Directory.CreateDirectory(RecordingFolder);
         var start = new DateTimeOffset(2026, 3, 1, 10, 0, 0, TimeSpan.Zero);
@@ -151,7 +163,11 @@ public sealed class RecordingComposerTests : IDisposable
                 File.WriteAllBytes(Path.Combine(RecordingFolder, audio), [0x1A, 0x45, 0xDF, 0xA3]);
             }
 
-            manifest.Tracks.Add(Track(n - 1, participant, "video", "camera", "vp8", video, offset, start, crashed));
+            if (!audioOnly)
+            {
+                manifest.Tracks.Add(Track(n - 1, participant, "video", "camera", "vp8", video, offset, start, crashed));
+            }
+
             manifest.Tracks.Add(Track(n, participant, "audio", "microphone", "opus", audio, offset, start, crashed));
         }
 
