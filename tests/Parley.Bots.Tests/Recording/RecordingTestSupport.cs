@@ -294,6 +294,17 @@ internal static class Media
     {
         var folder = Path.Combine(Path.GetTempPath(), "parley-tests", "media-" + Environment.ProcessId.ToString(CultureInfo.InvariantCulture));
         Directory.CreateDirectory(folder);
+        AppDomain.CurrentDomain.ProcessExit += (_, _) =>
+        {
+            try
+            {
+                Directory.Delete(folder, recursive: true);
+            }
+            catch (IOException)
+            {
+                // Left for the OS temp cleaner.
+            }
+        };
         return folder;
     });
 
