@@ -33,12 +33,20 @@ public sealed class MeetingScriptTests
     }
 
     [Fact]
-    public void Every_platform_defaults_to_the_unsupported_adapter_and_tests_can_register_their_own()
+    public void Parley_meetings_get_the_native_adapter_the_others_the_unsupported_one_and_tests_can_register_their_own()
     {
         var registry = MeetingAdapterRegistry.CreateDefault(new BotOptions());
         foreach (var platform in MeetingAdapterRegistry.Platforms)
         {
-            Assert.IsType<UnsupportedPlatformAdapter>(registry.Create(Context(platform)));
+            var adapter = registry.Create(Context(platform));
+            if (platform == "parley")
+            {
+                Assert.IsType<Parley.Bots.Adapters.Native.NativeMeetingAdapter>(adapter);
+            }
+            else
+            {
+                Assert.IsType<UnsupportedPlatformAdapter>(adapter);
+            }
         }
 
         var mine = new UnsupportedPlatformAdapter("custom");

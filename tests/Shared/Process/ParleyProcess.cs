@@ -184,7 +184,8 @@ internal sealed class RunningServer : IAsyncDisposable
         _directory = directory;
         _ownsDirectory = ownsDirectory;
         Port = port;
-        Http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}"), Timeout = TimeSpan.FromSeconds(10) };
+        // Generous: a loaded 2-core CI machine can take seconds to answer; tests never assert on timing.
+        Http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}"), Timeout = TimeSpan.FromSeconds(60) };
     }
 
     public ParleyProcess Process { get; }
