@@ -46,7 +46,7 @@ public sealed partial class ComposeTests
 
         Assert.Equal("migrate ", commands["migrate"]);
         Assert.Equal("serve --roles api,jobs,orchestrator", commands["parley"]);
-        Assert.Equal("serve --roles api,sfu", commands["sfu"]);
+        Assert.Equal("serve --roles sfu", commands["sfu"]);
     }
 
     [Fact]

@@ -298,7 +298,7 @@ public sealed class KubernetesManifestTests
 
         Assert.True(pod.HostNetwork);
         Assert.Equal("ClusterFirstWithHostNet", pod.DnsPolicy);
-        Assert.Equal(["serve", "--roles", "api,sfu"], container.Args);
+        Assert.Equal(["serve", "--roles", "sfu"], container.Args);
         var announced = Assert.Single(container.Env, e => e.Name == "ANNOUNCED_IP");
         Assert.Equal("status.hostIP", announced.ValueFrom.FieldRef.FieldPath);
         var term = Assert.Single(pod.Affinity.PodAntiAffinity.RequiredDuringSchedulingIgnoredDuringExecution);
