@@ -10,7 +10,7 @@ internal static class DoctorCommand
     public static Command Create()
     {
         var settings = new SettingsOptions();
-        var command = new Command("doctor", "Checks the configuration and each configured dependency (database, Redis, storage, queue, ffmpeg, Chromium, listen port); exit 0 when nothing fails.");
+        var command = new Command("doctor", "Checks the configuration and each configured dependency (database, Redis, storage, queue, ffmpeg, Chromium, listen port, RTC UDP ports, ANNOUNCED_IP, TURN, Kubernetes RBAC, ECS, Coolify); exit 0 when nothing fails.");
         settings.AddTo(command);
         command.SetAction((parse, cancellationToken) => RunAsync(parse, settings, cancellationToken));
         return command;
