@@ -27,7 +27,9 @@ public sealed partial class SignalingSession : IParticipantSink
     private readonly Channel<ServerMessage> _outgoing = Channel.CreateBounded<ServerMessage>(new BoundedChannelOptions(OutgoingQueueLimit)
     {
         SingleReader = true,
-        FullMode = BoundedChannelFullMode.DropWrite,
+        // Wait mode: TryWrite answers false when full (DropWrite would answer true and lose the message),
+        // and Send then disconnects the client instead of silently dropping what it should have seen.
+        FullMode = BoundedChannelFullMode.Wait,
     });
     private readonly TokenBucket _rate = new(ratePerSecond: 50, burstSize: 100);
     private readonly CancellationTokenSource _closed = new();
