@@ -111,6 +111,24 @@ public sealed class MeetingClientTests(MeetingEnvironment environment, ITestOutp
             }
         });
 
+        await scene.StepAsync("Bob shares his screen: a second video track, shown as a screen tile to the others", async () =>
+        {
+            // Chromium's fake UI and fake devices answer getDisplayMedia with a synthetic screen.
+            await bob.Page.GetByTestId("screen-button").ClickAsync();
+            foreach (var other in new[] { alice, carol })
+            {
+                var screen = other.Page.Locator($"[data-testid=screen-tile][data-participant-id='{ids[bob]}']");
+                await Expect(screen).ToHaveCountAsync(1, Count);
+                await Expect(screen).ToHaveAttributeAsync("data-video-state", "playing", new() { Timeout = 60_000 });
+            }
+
+            await bob.Page.GetByTestId("screen-button").ClickAsync();
+            foreach (var other in new[] { alice, carol })
+            {
+                await Expect(other.Page.Locator($"[data-testid=screen-tile][data-participant-id='{ids[bob]}']")).ToHaveCountAsync(0, Count);
+            }
+        });
+
         await scene.StepAsync("Carol leaves and her tile goes from the others' grids", async () =>
         {
             await carol.Page.GetByTestId("leave-button").ClickAsync();
