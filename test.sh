@@ -122,12 +122,33 @@ inner() {
   fi
 
   log "running tests"
+  # The full log goes to a file as well, so that the end of the output can repeat what failed: a CI page that
+  # shows only the last lines still names the failing tests and any crashed test host.
   dotnet test Parley.slnx --no-build --configuration Debug --verbosity quiet \
-    --logger "console;verbosity=normal" -- RunConfiguration.TreatNoTestsAsError=false || status=$?
+    --logger "console;verbosity=normal" -- RunConfiguration.TreatNoTestsAsError=false 2>&1 \
+    | tee "$work/test.log" || status=$?
+  summarize "$work/test.log" "$status"
   exit $status
 }
 
-export -f inner pg_bin_dir log
+# Repeats, after all the output, every failed test with its first error lines, aborted or crashed test hosts, and
+# the totals over every test project.
+summarize() {
+  local logfile=$1 status=$2
+  echo
+  echo "================================ test summary ================================"
+  awk '/^ *Total tests: [0-9]+/ {runs++; total+=$3} /^ *Passed: [0-9]+/ {passed+=$2}
+       /^ *Failed: [0-9]+/ {failed+=$2} /^ *Skipped: [0-9]+/ {skipped+=$2}
+       END {printf "test runs: %d, tests: %d, passed: %d, failed: %d, skipped: %d\n", runs, total, passed, failed, skipped}' "$logfile"
+  if grep -qE '^\s*Failed [A-Za-z]|Test Run Aborted|Test host process crashed|The active test run was aborted' "$logfile"; then
+    echo "--- failures ---"
+    grep -E -A12 '^\s*Failed [A-Za-z]' "$logfile" | head -400 || true
+    grep -E -B2 -A8 'Test Run Aborted|Test host process crashed|The active test run was aborted' "$logfile" | head -100 || true
+  fi
+  echo "dotnet test exit status: $status"
+}
+
+export -f inner pg_bin_dir log summarize
 export ROOT
 if [ "$(id -u)" -eq 0 ] && unshare -n true 2>/dev/null; then
   log "entering a private network namespace (only 127.0.0.1 exists there)"
