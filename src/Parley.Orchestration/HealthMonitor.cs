@@ -36,41 +36,40 @@ public sealed partial class HealthMonitor(
                 .Select(b => new Candidate(b.Id, b.DeploymentPlatform!, b.DeploymentIdentifier)).Take(Batch).ToListAsync(cancellationToken);
         }
 
-        var count = 0;
+        // Resources are released together: a local bot gets LOCAL_BOT_STOP_GRACE_MS after SIGTERM, and
+        // waiting for each in turn would hold up the queue expiry and drain of this tick.
+        var releases = new List<Task>();
         foreach (var bot in silent)
         {
-            count += await FailAsync(bot, BotErrorCode.HeartbeatTimeout, $"No heartbeat for {options.HeartbeatTimeoutMs} ms (BOT_HEARTBEAT_TIMEOUT_MS).", cancellationToken);
+            await FailAsync(bot, BotErrorCode.HeartbeatTimeout, $"No heartbeat for {options.HeartbeatTimeoutMs} ms (BOT_HEARTBEAT_TIMEOUT_MS).", releases, cancellationToken);
         }
 
         foreach (var bot in stuck)
         {
-            count += await FailAsync(bot, BotErrorCode.DeploymentFailed, $"The bot did not start within {options.DeployTimeoutMs} ms of its deployment (BOT_DEPLOY_TIMEOUT_MS).", cancellationToken);
+            await FailAsync(bot, BotErrorCode.DeploymentFailed, $"The bot did not start within {options.DeployTimeoutMs} ms of its deployment (BOT_DEPLOY_TIMEOUT_MS).", releases, cancellationToken);
         }
 
-        return count + await ReconcileAsync(cancellationToken);
+        await Task.WhenAll(releases);
+        return releases.Count + await ReconcileAsync(cancellationToken);
     }
 
-    private async Task<int> FailAsync(Candidate bot, string errorCode, string message, CancellationToken cancellationToken)
+    private async Task FailAsync(Candidate bot, string errorCode, string message, List<Task> releases, CancellationToken cancellationToken)
     {
         var result = await statuses.ChangeStatusAsync(bot.Id, BotStatus.Failed, errorCode, message, cancellationToken);
         if (result != StatusChangeResult.Applied)
         {
-            return 0;
+            return;
         }
 
         LogFailed(logger, bot.Id, errorCode);
-        if (chain.Find(bot.Platform) is { } platform)
-        {
-            await platform.CancelAsync(bot.Id, bot.Identifier ?? "", cancellationToken);
-        }
-
-        return 1;
+        var platform = chain.Find(bot.Platform);
+        releases.Add(platform is null ? Task.CompletedTask : platform.CancelAsync(bot.Id, bot.Identifier ?? "", cancellationToken));
     }
 
     /// <summary>Removes resources whose bot ended (after a grace to exit by itself), is gone, or now runs elsewhere.</summary>
     public async Task<int> ReconcileAsync(CancellationToken cancellationToken)
     {
-        var removed = 0;
+        var removals = new List<Task>();
         var graceCutoff = time.GetUtcNow().UtcDateTime - ExitGrace;
         foreach (var platform in chain.All)
         {
@@ -94,13 +93,13 @@ public sealed partial class HealthMonitor(
                 if (orphan)
                 {
                     LogOrphan(logger, resource.BotId, platform.Name, resource.Identifier);
-                    await platform.CancelAsync(resource.BotId, resource.Identifier, cancellationToken);
-                    removed++;
+                    removals.Add(platform.CancelAsync(resource.BotId, resource.Identifier, cancellationToken));
                 }
             }
         }
 
-        return removed;
+        await Task.WhenAll(removals);
+        return removals.Count;
     }
 
     private sealed record Candidate(string Id, string Platform, string? Identifier);

@@ -37,7 +37,8 @@ public static class OrchestrationServiceCollectionExtensions
         services.AddSingleton(sp =>
         {
             var server = sp.GetRequiredService<ServerOptions>();
-            return new LocalPlatform(localCommand ?? LocalBotCommand.Current(), Path.Combine(server.DataDirectory, "logs", "bots"), sp.GetRequiredService<ILogger<LocalPlatform>>());
+            var grace = TimeSpan.FromMilliseconds(sp.GetRequiredService<OrchestratorOptions>().LocalBotStopGraceMs);
+            return new LocalPlatform(localCommand ?? LocalBotCommand.Current(), Path.Combine(server.DataDirectory, "logs", "bots"), sp.GetRequiredService<ILogger<LocalPlatform>>(), grace);
         });
         services.AddSingleton<IBotPlatform>(sp => sp.GetRequiredService<LocalPlatform>());
         services.AddParleyKubernetesPlatform();

@@ -41,6 +41,11 @@ public sealed class OrchestratorOptions : ISettingsValidation
     [Setting("COOLIFY_QUEUE_TIMEOUT_MS", Description = "How long taking a Coolify slot may take before the next platform is tried.", Min = 100, Max = 3600000)]
     public int CoolifyQueueTimeoutMs { get; set; } = 300000;
 
+    // 30 s: what Kubernetes gives a pod between SIGTERM and SIGKILL by default, long enough for a bot to
+    // leave, finalise its recording files and report; uploads go on in the background of a completed bot.
+    [Setting("LOCAL_BOT_STOP_GRACE_MS", Description = "How long a local bot process has to exit after SIGTERM (leave the meeting, flush, report) before it is killed with SIGKILL; 0 kills at once.", Min = 0, Max = 3600000)]
+    public int LocalBotStopGraceMs { get; set; } = 30000;
+
     [Setting("GLOBAL_QUEUE_TIMEOUT_MS", Description = "How long a bot waits for capacity on any platform before it fails with PICKUP_TIMEOUT.", Min = 100, Max = 86400000)]
     public int GlobalQueueTimeoutMs { get; set; } = 600000;
 

@@ -83,7 +83,8 @@ internal sealed class OrchestratorHarness : IAsyncDisposable
         services.AddLogging(b => b.SetMinimumLevel(LogLevel.Warning));
         services.AddParleyServices(bound, new ServerRoles(["orchestrator"]), Database.Target);
         var server = bound.Get<ServerOptions>();
-        services.AddSingleton(sp => new LocalPlatform(new LocalBotCommand(BotScript, []), Path.Combine(server.DataDirectory, "logs", "bots"), sp.GetRequiredService<ILogger<LocalPlatform>>()));
+        var grace = TimeSpan.FromMilliseconds(bound.Get<OrchestratorOptions>().LocalBotStopGraceMs);
+        services.AddSingleton(sp => new LocalPlatform(new LocalBotCommand(BotScript, []), Path.Combine(server.DataDirectory, "logs", "bots"), sp.GetRequiredService<ILogger<LocalPlatform>>(), grace));
         foreach (var platform in extraPlatforms)
         {
             services.AddSingleton(platform);

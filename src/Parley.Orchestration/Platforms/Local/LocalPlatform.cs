@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Globalization;
+using System.Runtime.InteropServices;
 using Microsoft.Extensions.Logging;
 
 namespace Parley.Orchestration.Platforms.Local;
@@ -9,13 +10,19 @@ namespace Parley.Orchestration.Platforms.Local;
 /// Bots as child processes of this server: what embedded mode runs with nothing else installed. Each bot's
 /// stdout and stderr go to {PARLEY_DATA_DIR}/logs/bots/{id}.log; the exit of a process is seen at once
 /// (no polling), so a crash frees its capacity immediately. Processes belong to this replica: another
-/// replica neither sees nor kills them.
+/// replica neither sees nor kills them. Stopping a bot sends it SIGTERM first (the bot runtime leaves the
+/// meeting, flushes its recording and reports its end) and SIGKILL only after LOCAL_BOT_STOP_GRACE_MS.
 /// </summary>
-public sealed partial class LocalPlatform(LocalBotCommand command, string logDirectory, ILogger<LocalPlatform> logger) : IBotPlatform, IAsyncDisposable
+/// <param name="stopGrace">How long a bot has to exit after SIGTERM before it is killed; zero kills at once. Default 30 s.</param>
+public sealed partial class LocalPlatform(LocalBotCommand command, string logDirectory, ILogger<LocalPlatform> logger, TimeSpan? stopGrace = null) : IBotPlatform, IAsyncDisposable
 {
     public const string PlatformName = "local";
 
+    private const int SigTerm = 15;
+
     private static readonly TimeSpan KillWait = TimeSpan.FromSeconds(10);
+
+    private readonly TimeSpan _stopGrace = stopGrace ?? TimeSpan.FromSeconds(30);
 
     private readonly ConcurrentDictionary<string, LocalBot> _bots = new(StringComparer.Ordinal);
 
@@ -71,6 +78,11 @@ public sealed partial class LocalPlatform(LocalBotCommand command, string logDir
         return Task.FromResult(identifier);
     }
 
+    /// <summary>
+    /// SIGTERM, up to the grace period for the bot to exit by itself, then SIGKILL to its whole process tree.
+    /// One stop per bot however many callers ask (health check, reconciliation, shutdown); a caller whose
+    /// token is cancelled stops waiting, the stop goes on.
+    /// </summary>
     public async Task CancelAsync(string botId, string identifier, CancellationToken cancellationToken)
     {
         if (!_bots.TryGetValue(botId, out var bot) || bot.Identifier != identifier && identifier.Length > 0)
@@ -79,18 +91,51 @@ public sealed partial class LocalPlatform(LocalBotCommand command, string logDir
         }
 
         bot.Cancelled = true;
+        Task stopping;
+        lock (bot)
+        {
+            stopping = bot.Stopping ??= StopAsync(bot);
+        }
+
+        await stopping.WaitAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    private async Task StopAsync(LocalBot bot)
+    {
+        if (_stopGrace > TimeSpan.Zero && !OperatingSystem.IsWindows() && !bot.Watcher.IsCompleted && Terminate(bot.Pid))
+        {
+            LogTerminating(logger, bot.BotId, bot.Pid, (long)_stopGrace.TotalMilliseconds);
+            try
+            {
+                await bot.Watcher.WaitAsync(_stopGrace).ConfigureAwait(false);
+                return;
+            }
+            catch (TimeoutException)
+            {
+                LogGraceExpired(logger, bot.BotId, bot.Pid, (long)_stopGrace.TotalMilliseconds);
+            }
+        }
+
+        if (bot.Watcher.IsCompleted)
+        {
+            return;
+        }
+
         try
         {
             bot.Process.Kill(entireProcessTree: true);
         }
-        catch (InvalidOperationException)
+        catch (Exception ex) when (ex is InvalidOperationException or ObjectDisposedException)
         {
             // Already exited.
         }
 
-        LogKilled(logger, botId, bot.Pid);
-        await bot.Watcher.WaitAsync(KillWait, cancellationToken).ConfigureAwait(false);
+        LogKilled(logger, bot.BotId, bot.Pid);
+        await bot.Watcher.WaitAsync(KillWait).ConfigureAwait(false);
     }
+
+    /// <summary>kill(2) with SIGTERM; false when the process is already gone (ESRCH).</summary>
+    private static bool Terminate(int pid) => NativeMethods.Kill(pid, SigTerm) == 0;
 
     public Task<IReadOnlyList<PlatformResource>> ListAsync(CancellationToken cancellationToken) =>
         Task.FromResult<IReadOnlyList<PlatformResource>>(_bots.Values.Select(b => new PlatformResource(b.BotId, b.Identifier)).ToList());
@@ -132,10 +177,8 @@ public sealed partial class LocalPlatform(LocalBotCommand command, string logDir
     /// <summary>Stopping the server stops its bots: a child process left behind would hold capacity nobody counts.</summary>
     public async ValueTask DisposeAsync()
     {
-        foreach (var bot in _bots.Values)
-        {
-            await CancelAsync(bot.BotId, bot.Identifier, CancellationToken.None).ConfigureAwait(false);
-        }
+        // All at once: each bot gets the same grace, not one grace after another.
+        await Task.WhenAll(_bots.Values.Select(b => CancelAsync(b.BotId, b.Identifier, CancellationToken.None))).ConfigureAwait(false);
     }
 
     private sealed class LocalBot(string botId, string identifier, Process process, StreamWriter log)
@@ -152,6 +195,9 @@ public sealed partial class LocalPlatform(LocalBotCommand command, string logDir
 
         public Task Watcher { get; set; } = Task.CompletedTask;
 
+        /// <summary>The stop in progress, once one was asked for (guarded by locking the bot).</summary>
+        public Task? Stopping { get; set; }
+
         public volatile bool Cancelled;
     }
 
@@ -163,4 +209,16 @@ public sealed partial class LocalPlatform(LocalBotCommand command, string logDir
 
     [LoggerMessage(EventId = 4102, Level = LogLevel.Information, Message = "Bot {BotId}: killing local process {Pid}")]
     private static partial void LogKilled(ILogger logger, string botId, int pid);
+
+    [LoggerMessage(EventId = 4103, Level = LogLevel.Information, Message = "Bot {BotId}: sent SIGTERM to local process {Pid}; SIGKILL if it still runs after {GraceMs} ms")]
+    private static partial void LogTerminating(ILogger logger, string botId, int pid, long graceMs);
+
+    [LoggerMessage(EventId = 4104, Level = LogLevel.Warning, Message = "Bot {BotId}: local process {Pid} did not exit within {GraceMs} ms of SIGTERM (LOCAL_BOT_STOP_GRACE_MS)")]
+    private static partial void LogGraceExpired(ILogger logger, string botId, int pid, long graceMs);
+
+    private static class NativeMethods
+    {
+        [DllImport("libc", EntryPoint = "kill", SetLastError = true)]
+        public static extern int Kill(int pid, int signal);
+    }
 }
