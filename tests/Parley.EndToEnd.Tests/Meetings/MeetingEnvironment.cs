@@ -149,7 +149,7 @@ public sealed class MeetingEnvironment : IAsyncLifetime
         body[name]?.GetValue<string>() ?? body["data"]?[name]?.GetValue<string>();
 
     /// <summary>A run of UDP ports that are free right now (the SFU binds one per worker).</summary>
-    private static (int Min, int Max) FreeUdpRange(int count)
+    internal static (int Min, int Max) FreeUdpRange(int count)
     {
         for (var attempt = 0; attempt < 200; attempt++)
         {

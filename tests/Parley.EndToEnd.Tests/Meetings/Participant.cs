@@ -42,9 +42,12 @@ internal sealed class Participant : IAsyncDisposable
 
     public ILocator Tile(string participantId) => Page.Locator($"[data-testid=tile][data-participant-id=\"{participantId}\"]");
 
-    public static async Task<Participant> OpenAsync(MeetingEnvironment environment, string name, string path, bool phone = false)
+    public static async Task<Participant> OpenAsync(MeetingEnvironment environment, string name, string path, bool phone = false) =>
+        await OpenAsync(await environment.NewParticipantContextAsync(phone), name, path);
+
+    /// <summary>Opens <paramref name="path"/> in a context the caller made (its own server and browser); the participant owns the context.</summary>
+    public static async Task<Participant> OpenAsync(IBrowserContext context, string name, string path)
     {
-        var context = await environment.NewParticipantContextAsync(phone);
         var page = await context.NewPageAsync();
         var participant = new Participant(name, context, page);
         await page.GotoAsync(path);
