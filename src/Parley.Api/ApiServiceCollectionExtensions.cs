@@ -75,6 +75,7 @@ public static class ApiServiceCollectionExtensions
         services.AddSingleton<IParleyJob, DataRetentionJob>();
         services.AddSingleton<IParleyJob, TeamPermanentDeletionJob>();
         services.AddSingleton<IParleyJob, WebhookRetryJob>();
+        services.AddSingleton<IParleyJob, FallbackUploadJob>();
         services.AddSingleton<JobRunner>();
         services.AddSingleton<BotMetrics>();
         services.AddParleyMeetings();

@@ -42,6 +42,14 @@ public sealed class BotOptions : ISettingsValidation
     [Setting("PARLEY_BOT_SCRIPT", Description = "The JSON script the scripted adapter plays (docs/operations.md, \"Bot runtime\"); read only with PARLEY_BOT_TEST_ADAPTER=scripted.")]
     public string? Script { get; set; }
 
+    /// <summary>
+    /// Where a recording that cannot be uploaded is kept: PARLEY_FALLBACK_STORAGE_DIR (or PARLEY_DATA_DIR/fallback),
+    /// resolved by `parley bot run` from <see cref="Core.Storage.FallbackStorageOptions"/>, which the jobs role
+    /// reads too. Not a setting of its own: one variable, one owner. Null: no fallback, an upload that keeps
+    /// failing fails the bot with UPLOAD_FAILED.
+    /// </summary>
+    public string? FallbackStorageDirectory { get; set; }
+
     public void Validate(SettingsValidationContext context)
     {
         ArgumentNullException.ThrowIfNull(context);

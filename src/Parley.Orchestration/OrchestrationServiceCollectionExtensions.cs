@@ -48,7 +48,7 @@ public static class OrchestrationServiceCollectionExtensions
         services.AddSingleton(sp =>
         {
             var server = sp.GetRequiredService<ServerOptions>();
-            object[] storage = [sp.GetRequiredService<StorageOptions>(), sp.GetRequiredService<AwsOptions>()];
+            object[] storage = [sp.GetRequiredService<StorageOptions>(), sp.GetRequiredService<AwsOptions>(), sp.GetRequiredService<Parley.Core.Storage.FallbackStorageOptions>()];
             return BotEnvironment.Create(server.EffectiveBaseUrl, server.DataDirectory, storage);
         });
         services.AddSingleton<CapacityLedger>();

@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Logging;
 using Parley.Api.Bots;
 using Parley.Api.Http;
 using Parley.Api.Meetings;
@@ -17,7 +18,7 @@ using Parley.Data;
 namespace Parley.Api.Internal;
 
 /// <summary>API.md "Bot-facing internal API": what a running bot calls, with its own bot token.</summary>
-public static class InternalBotEndpoints
+public static partial class InternalBotEndpoints
 {
     /// <summary>A bot's join token lasts as long as a bot may stay (capped by the meeting's end): it also resumes.</summary>
     private const int BotJoinTokenTtlSeconds = 24 * 3600;
@@ -234,7 +235,7 @@ public static class InternalBotEndpoints
         return ApiResults.Ok(new { accepted = events.Count, chat_messages = chats });
     }
 
-    internal static async Task<IResult> PostArtifacts(string botId, HttpContext http, ParleyDbContext db, IArtifactStore storage, TimeProvider time)
+    internal static async Task<IResult> PostArtifacts(string botId, HttpContext http, ParleyDbContext db, IArtifactStore storage, TimeProvider time, ILoggerFactory loggers)
     {
         var now = time.GetUtcNow().UtcDateTime;
         if (http.Request.ContentType?.StartsWith("application/json", StringComparison.OrdinalIgnoreCase) == true)
@@ -289,11 +290,26 @@ public static class InternalBotEndpoints
         }
 
         var counting = new CountingStream(http.Request.Body);
-        await storage.PutAsync(bucket, key, counting, contentType, http.RequestAborted);
+        try
+        {
+            await storage.PutAsync(bucket, key, counting, contentType, http.RequestAborted);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            // Storage down (S3 unreachable, disk full or read-only): a 503 the bot retries with backoff, then
+            // keeps the file in PARLEY_FALLBACK_STORAGE_DIR for fallback-upload-job. Not a 500: nothing is wrong here.
+            LogStorageFailed(loggers.CreateLogger(typeof(InternalBotEndpoints).FullName!), botId, key, ex.GetType().Name, ex.Message);
+            http.Response.Headers.RetryAfter = "5";
+            return ApiError.Create(503, "STORAGE_UNAVAILABLE", "Storage unavailable", $"Artifact storage refused {name}: {ex.Message}. Retry later.");
+        }
+
         db.BotArtifacts.Add(new BotArtifact { BotId = botId, Kind = kind, StorageKey = key, ContentType = contentType, SizeBytes = counting.BytesRead, CreatedAt = now });
         await db.SaveChangesAsync(http.RequestAborted);
         return ApiResults.Created(new { key, kind, size_bytes = counting.BytesRead });
     }
+
+    [LoggerMessage(EventId = 3020, Level = LogLevel.Warning, Message = "Bot {BotId}: storing {Key} failed ({Type}: {Reason}); answered 503")]
+    private static partial void LogStorageFailed(ILogger logger, string botId, string key, string type, string reason);
 
     private static JsonArray JsonArrayOf(string? json) => json is null ? [] : JsonNode.Parse(json)!.AsArray();
 

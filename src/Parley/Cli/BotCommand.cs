@@ -14,6 +14,7 @@ using Parley.Bots.Runtime;
 using Parley.Core.Bots;
 using Parley.Core.Configuration;
 using Parley.Core.Queues;
+using Parley.Core.Storage;
 using Parley.Data;
 using Parley.Hosting;
 
@@ -97,6 +98,7 @@ internal static partial class BotCommand
     private static async Task<BotRunResult> RunBotAsync(SettingsBindResult settings, string botId, string token)
     {
         var options = settings.Get<BotOptions>();
+        options.FallbackStorageDirectory ??= settings.Get<FallbackStorageOptions>().ResolveDirectory(settings.Get<ServerOptions>().DataDirectory);
         var time = TimeProvider.System;
         using var buffer = new BotLogBuffer(time);
         using var loggers = LoggerFactory.Create(logging =>

@@ -14,7 +14,7 @@ internal static class JobCommand
     public static Command Create()
     {
         var settings = new SettingsOptions();
-        var name = new Argument<string>("name") { Description = "scheduled-bot-job, data-retention-deletion-job, team-permanent-deletion-job, pickup-delayed-job or webhook-retry-job." };
+        var name = new Argument<string>("name") { Description = "scheduled-bot-job, data-retention-deletion-job, team-permanent-deletion-job, pickup-delayed-job, webhook-retry-job or fallback-upload-job." };
         var run = new Command("run", "Runs one background job once and exits: 0 done (or skipped because another replica runs it), 1 failed, 2 bad name or configuration.");
         run.Arguments.Add(name);
         settings.AddTo(run);

@@ -31,6 +31,7 @@ public static class SettingsLoader
         typeof(StripeOptions),
         typeof(Parley.Infrastructure.Aws.AwsOptions),
         typeof(Parley.Infrastructure.Storage.StorageOptions),
+        typeof(Parley.Core.Storage.FallbackStorageOptions),
         typeof(Parley.Infrastructure.Queues.QueueOptions),
         typeof(Parley.Infrastructure.Locks.LockOptions),
         typeof(Parley.Orchestration.OrchestratorOptions),

@@ -472,7 +472,7 @@ public sealed partial class NativeMeetingAdapter : IMeetingAdapter
         }
 
         using var api = new BotApiClient(options.ApiUrl, _context.Config.BotId, options.Token, TimeSpan.FromMilliseconds(options.ApiRetryBudgetMs), _context.Time, _context.Loggers.CreateLogger<BotApiClient>());
-        var delivery = new NativeRecordingDelivery(api.UploadArtifactAsync, _context.Loggers.CreateLogger<NativeRecordingDelivery>());
+        var delivery = NativeRecordingDelivery.Create(_context, api);
         await delivery.DeliverAsync(directory, _context.Config.RecordingMode, cancellationToken).ConfigureAwait(false);
     }
 
