@@ -29,6 +29,7 @@ public sealed partial class BotRuntime(
     private readonly Channel<RuntimeEvent> _events = Channel.CreateUnbounded<RuntimeEvent>(new UnboundedChannelOptions { SingleReader = true });
     private readonly HashSet<string> _participants = new(StringComparer.Ordinal);
     private readonly List<object> _pendingEvents = [];
+    private bool _recorded;
 
     /// <param name="stop">Cancelled on SIGTERM/SIGINT: leave, flush, report, exit (not an abort).</param>
     public async Task<BotRunResult> RunAsync(string stopSignalName, CancellationToken stop)
@@ -212,6 +213,7 @@ public sealed partial class BotRuntime(
         {
             case RuntimeEvent.Status s:
                 rules.OnStatus(s.Code);
+                _recorded |= s.Code == BotStatus.InCallRecording;
                 await reporter.ReportAsync(s.Code, null, null, CancellationToken.None);
                 break;
             case RuntimeEvent.Joined j:
@@ -312,6 +314,13 @@ public sealed partial class BotRuntime(
             if (BotStatus.IsInCall(reporter.Current) || reporter.Current is BotStatus.ApiRequestStop or BotStatus.BotRemoved)
             {
                 await reporter.ReportAsync(BotStatus.CallEnded, null, null, CancellationToken.None);
+            }
+
+            // Issue 7 item 4: a bot that recorded and ends well says so before `completed` (Meeting BaaS order:
+            // call_ended, recording_succeeded, completed). A failed delivery reported recording_failed itself.
+            if (_recorded && !ending.Failed && reporter.Current == BotStatus.CallEnded)
+            {
+                await reporter.ReportAsync(BotStatus.RecordingSucceeded, null, null, CancellationToken.None);
             }
         }
         catch (Exception ex)
