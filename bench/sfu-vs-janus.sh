@@ -49,8 +49,12 @@ ip link add pbench0 type veth peer name pbench1
 ip addr add 127.0.0.2/32 dev pbench0
 ip link set pbench0 up
 ip link set pbench1 up
-# 127/8 on a non-loopback device: accept it as local traffic.
-sysctl -qw net.ipv4.conf.all.route_localnet=1 net.ipv4.conf.pbench0.route_localnet=1 || true
+# 127/8 on a non-loopback device: accept it as local traffic. Janus's sockets are bound to 127.0.0.2 on
+# pbench0, so its packets to the clients at 127.0.0.1 leave through pbench0 and come back in on pbench1: that
+# end must answer ARP for 127.0.0.1 and accept 127/8 (route_localnet), with reverse-path filtering off.
+for dev in all pbench0 pbench1; do
+  sysctl -qw "net.ipv4.conf.$dev.route_localnet=1" "net.ipv4.conf.$dev.rp_filter=0" "net.ipv4.conf.$dev.accept_local=1" || true
+done
 # Bigger socket buffers: 200 subscribers' worth of packets arrive in bursts.
 sysctl -qw net.core.rmem_max=26214400 net.core.wmem_max=26214400 net.core.rmem_default=4194304 2>/dev/null || true
 
