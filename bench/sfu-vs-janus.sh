@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Side-by-side SFU benchmark (issue 8): Parley's SFU and Janus VideoRoom, same CPU budget, same load.
 #
-#   bench/sfu-vs-janus.sh [--duration S] [--cores LIST] [--scenarios abc] [--ramp N]
+#   bench/sfu-vs-janus.sh [--duration S] [--cores LIST] [--scenarios abc] [--ramp N]   (WARMUP=S: unmeasured warm-up, default 10)
 #
 # Runs inside a private network namespace (unshare -n) so that nothing leaves the machine: lo for Parley
 # and the clients, and a veth pair carrying 127.0.0.2/32 for Janus (Debian's janus 1.1.2 skips loopback
@@ -136,6 +136,15 @@ cpu = (after - before) / hz
 print(r["packets"]["received"], f"{cpu:.2f}", r["loss_percent"], r["delay_ms"]["p50"], r["delay_ms"]["p99"], r["clients"]["connected"], r["clients"]["planned"])
 PY
 }
+
+# Warm-up, not measured: a long-running server has compiled its hot paths long before; Janus (C) needs none,
+# Parley's JIT does (tiered compilation, about 10 % of a core for the first ~10 s). Same load for both.
+for target in parley janus; do
+  if [[ $target == parley ]]; then url=http://127.0.0.1:3301; else url=http://127.0.0.1:8088/janus; fi
+  taskset -c "$CLIENT_CORES" $PARLEY loadtest --target "$target" --url "$url" $(scenario_args a) \
+    --duration "${WARMUP:-10}" --ramp "$RAMP" --json >"$WORK/$target-warmup.json" 2>"$WORK/$target-warmup.log" || true
+done
+sleep 2
 
 printf '%-3s %-7s %9s %8s %11s %8s %9s %9s %9s\n' "sc" "server" "packets" "cpu_s" "pkts/cpu_s" "loss_%" "delay_p50" "delay_p99" "clients"
 for scenario in $(grep -o . <<<"$SCENARIOS"); do
