@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Side-by-side SFU benchmark (issue 8): Parley's SFU and Janus VideoRoom, same CPU budget, same load.
 #
-#   bench/sfu-vs-janus.sh [--duration S] [--cores LIST] [--scenarios abc] [--ramp N]
+#   bench/sfu-vs-janus.sh [--duration S] [--cores LIST] [--scenarios abc] [--ramp N]   (WARMUP=S: unmeasured warm-up, default 10)
 #
 # Runs inside a private network namespace (unshare -n) so that nothing leaves the machine: lo for Parley
 # and the clients, and a veth pair carrying 127.0.0.2/32 for Janus (Debian's janus 1.1.2 skips loopback
@@ -11,8 +11,10 @@
 #
 # Scenarios: (a) 10-person meeting, everyone audio + 500 kbit/s video; (b) 1 publisher → 200 subscribers,
 # audio + video; (c) 50-person meeting, everyone audio, 10 also video.
-# Prints per scenario: packets the clients received (= forwarded by the server) per CPU-second of the
-# server, the ratio Parley/Janus, loss and delay. Janus is installed with apt-get when missing.
+# Prints per scenario: packets the server sent (Parley's counter; Janus's veth TX) and the clients received,
+# server CPU seconds, sent packets per CPU-second, the ratio Parley/Janus of that, and the clients' loss and
+# delay. Both servers get an unmeasured warm-up first (WARMUP seconds of scenario a, default 10). Janus is
+# installed with apt-get when missing.
 set -euo pipefail
 
 DURATION=30
@@ -49,8 +51,12 @@ ip link add pbench0 type veth peer name pbench1
 ip addr add 127.0.0.2/32 dev pbench0
 ip link set pbench0 up
 ip link set pbench1 up
-# 127/8 on a non-loopback device: accept it as local traffic.
-sysctl -qw net.ipv4.conf.all.route_localnet=1 net.ipv4.conf.pbench0.route_localnet=1 || true
+# 127/8 on a non-loopback device: accept it as local traffic. Janus's sockets are bound to 127.0.0.2 on
+# pbench0, so its packets to the clients at 127.0.0.1 leave through pbench0 and come back in on pbench1: that
+# end must answer ARP for 127.0.0.1 and accept 127/8 (route_localnet), with reverse-path filtering off.
+for dev in all pbench0 pbench1; do
+  sysctl -qw "net.ipv4.conf.$dev.route_localnet=1" "net.ipv4.conf.$dev.rp_filter=0" "net.ipv4.conf.$dev.accept_local=1" || true
+done
 # Bigger socket buffers: 200 subscribers' worth of packets arrive in bursts.
 sysctl -qw net.core.rmem_max=26214400 net.core.wmem_max=26214400 net.core.rmem_default=4194304 2>/dev/null || true
 
@@ -113,38 +119,63 @@ scenario_args() {
   esac
 }
 
-run_one() { # target url pid scenario → "packets cpu_seconds loss delay_p50 delay_p99 connected planned"
-  local target=$1 url=$2 pid=$3 scenario=$4 before after json
+# Packets the server itself sent: Parley's own counter; for Janus, what left its veth (it sends nothing else).
+# Counting at the server keeps the figure honest when the load generator, not the server, is what drops:
+# on two cores the clients of scenario (c) cannot decrypt everything the server forwards.
+server_sent() { # target
+  if [[ $1 == parley ]]; then
+    curl -sf http://127.0.0.1:3301/metrics | awk '/^parley_sfu_packets_sent_total / {printf "%d\n", $2}'
+  else
+    ip -s link show pbench0 | awk '/TX:/ {getline; print $2; exit}'
+  fi
+}
+
+run_one() { # target url pid scenario → "sent received cpu_seconds loss delay_p50 delay_p99 connected planned"
+  local target=$1 url=$2 pid=$3 scenario=$4 before after sent_before sent_after json
   before=$(cpu_ticks "$pid")
+  sent_before=$(server_sent "$target")
   json="$WORK/$target-$scenario.json"
   # shellcheck disable=SC2046
   taskset -c "$CLIENT_CORES" $PARLEY loadtest --target "$target" --url "$url" $(scenario_args "$scenario") \
     --duration "$DURATION" --ramp "$RAMP" --json >"$json" 2>"$WORK/$target-$scenario.log" || true
   after=$(cpu_ticks "$pid")
-  python3 - "$json" "$before" "$after" "$HZ" <<'PY'
+  sent_after=$(server_sent "$target")
+  python3 - "$json" "$before" "$after" "$HZ" "$sent_before" "$sent_after" <<'PY'
 import json, sys
-path, before, after, hz = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
+path, before, after, hz, s0, s1 = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5] or 0), int(sys.argv[6] or 0)
 try:
     r = json.load(open(path))
 except Exception:
-    print("0 0 0 0 0 0 0"); sys.exit()
+    print("0 0 0 0 0 0 0 0"); sys.exit()
 cpu = (after - before) / hz
-print(r["packets"]["received"], f"{cpu:.2f}", r["loss_percent"], r["delay_ms"]["p50"], r["delay_ms"]["p99"], r["clients"]["connected"], r["clients"]["planned"])
+print(s1 - s0, r["packets"]["received"], f"{cpu:.2f}", r["loss_percent"], r["delay_ms"]["p50"], r["delay_ms"]["p99"], r["clients"]["connected"], r["clients"]["planned"])
 PY
 }
 
-printf '%-3s %-7s %9s %8s %11s %8s %9s %9s %9s\n' "sc" "server" "packets" "cpu_s" "pkts/cpu_s" "loss_%" "delay_p50" "delay_p99" "clients"
+# Warm-up, not measured: a long-running server has compiled its hot paths long before; Janus (C) needs none,
+# Parley's JIT does (tiered compilation, about 10 % of a core for the first ~10 s). Same load for both.
+for target in parley janus; do
+  if [[ $target == parley ]]; then url=http://127.0.0.1:3301; else url=http://127.0.0.1:8088/janus; fi
+  # shellcheck disable=SC2046
+  taskset -c "$CLIENT_CORES" $PARLEY loadtest --target "$target" --url "$url" $(scenario_args a) \
+    --duration "${WARMUP:-10}" --ramp "$RAMP" --json >"$WORK/$target-warmup.json" 2>"$WORK/$target-warmup.log" || true
+done
+sleep 2
+
+# sent = packets the server sent, received = packets the clients received (both include nothing the clients
+# sent); per CPU-second figures use the server's sends and its CPU time.
+printf '%-3s %-7s %9s %9s %8s %11s %8s %9s %9s %9s\n' "sc" "server" "sent" "received" "cpu_s" "sent/cpu_s" "loss_%" "delay_p50" "delay_p99" "clients"
 for scenario in $(grep -o . <<<"$SCENARIOS"); do
   declare -A rate=()
   for target in parley janus; do
     if [[ $target == parley ]]; then url=http://127.0.0.1:3301; pid=$PARLEY_PID; else url=http://127.0.0.1:8088/janus; pid=$JANUS_PID; fi
-    read -r packets cpu loss p50 p99 connected planned < <(run_one "$target" "$url" "$pid" "$scenario")
-    per=$(python3 -c "print(f'{($packets / $cpu) if $cpu > 0 else 0:.0f}')")
+    read -r sent packets cpu loss p50 p99 connected planned < <(run_one "$target" "$url" "$pid" "$scenario")
+    per=$(python3 -c "print(f'{($sent / $cpu) if $cpu > 0 else 0:.0f}')")
     rate[$target]=$per
-    printf '%-3s %-7s %9s %8s %11s %8s %9s %9s %9s\n' "$scenario" "$target" "$packets" "$cpu" "$per" "$loss" "$p50" "$p99" "$connected/$planned"
+    printf '%-3s %-7s %9s %9s %8s %11s %8s %9s %9s %9s\n' "$scenario" "$target" "$sent" "$packets" "$cpu" "$per" "$loss" "$p50" "$p99" "$connected/$planned"
     sleep 2
   done
-  python3 -c "p, j = ${rate[parley]}, ${rate[janus]}; print(f'{\"$scenario\":<3} ratio Parley/Janus: ' + (f'{p / j:.2f}' if j > 0 else 'n/a (Janus delivered nothing)'))"
+  python3 -c "p, j = ${rate[parley]}, ${rate[janus]}; print(f'{\"$scenario\":<3} ratio Parley/Janus (sent per CPU-second): ' + (f'{p / j:.2f}' if j > 0 else 'n/a (Janus sent nothing)'))"
   unset rate
 done
 echo "(reports and logs in $WORK)"

@@ -74,6 +74,12 @@ public sealed partial class SfuEngine : IDisposable
             worker.Start();
         }
 
+        var granted = _workers.Count > 0 ? _workers[0].Socket.ReceiveBufferBytes : 0;
+        if (Options.SocketBufferBytes > 0 && granted < Options.SocketBufferBytes)
+        {
+            LogSocketBufferCapped(_logger, Options.SocketBufferBytes, granted);
+        }
+
         IsStarted = true;
         LogStarted(_logger, _workers.Count, string.Join(",", _workers.Select(w => w.Port)), AnnouncedAddress.ToString());
     }
@@ -197,6 +203,9 @@ public sealed partial class SfuEngine : IDisposable
 
     [LoggerMessage(EventId = 711, Level = LogLevel.Warning, Message = "ANNOUNCED_IP {AnnouncedIp} looks wrong: {Problem}. Clients put this address in ICE checks; a wrong one means no media (set ANNOUNCED_IP to the address clients reach this host at).")]
     private static partial void LogAnnouncedAddressWarning(ILogger logger, string announcedIp, string problem);
+
+    [LoggerMessage(EventId = 714, Level = LogLevel.Warning, Message = "RTC_SOCKET_BUFFER_BYTES asks for {Requested} bytes but the kernel granted {Granted}: bursts beyond that are lost before the SFU sees them. Raise the cap: sysctl -w net.core.rmem_max={Requested} net.core.wmem_max={Requested}")]
+    private static partial void LogSocketBufferCapped(ILogger logger, int requested, int granted);
 
     [LoggerMessage(EventId = 712, Level = LogLevel.Information, Message = "Meeting {MeetingId} closed ({Reason})")]
     private static partial void LogRoomClosed(ILogger logger, string meetingId, string reason);

@@ -18,6 +18,9 @@ public sealed record SfuOptions
 
     public int MaxPort { get; init; } = 10100;
 
+    /// <summary>SO_RCVBUF and SO_SNDBUF of each worker socket (RTC_SOCKET_BUFFER_BYTES); 0 keeps the kernel default.</summary>
+    public int SocketBufferBytes { get; init; } = 8 * 1024 * 1024;
+
     /// <summary>The address the worker sockets bind to.</summary>
     public IPAddress ListenAddress { get; init; } = IPAddress.Any;
 

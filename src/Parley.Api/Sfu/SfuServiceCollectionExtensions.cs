@@ -35,6 +35,7 @@ public static class SfuServiceCollectionExtensions
                     Workers = rtc.Workers,
                     MinPort = rtc.MinPort,
                     MaxPort = rtc.MaxPort,
+                    SocketBufferBytes = rtc.SocketBufferBytes,
                     ListenAddress = listen,
                     AnnouncedAddress = rtc.AnnouncedIp is { } announced ? IPAddress.Parse(announced) : null,
                     IceServers = ice,

@@ -82,7 +82,7 @@ public sealed class SfuWorker : IDisposable
         {
             try
             {
-                var socket = new UdpSocketLoop(new IPEndPoint(options.ListenAddress, port));
+                var socket = new UdpSocketLoop(new IPEndPoint(options.ListenAddress, port), options.SocketBufferBytes);
                 return new SfuWorker(index, socket, announced, metrics);
             }
             catch (SocketException e) when (e.SocketErrorCode is SocketError.AddressAlreadyInUse or SocketError.AccessDenied)

@@ -157,6 +157,56 @@ public sealed class IceControllingAgent
         return true;
     }
 
+    /// <summary>
+    /// Answers the server's own Binding request (RFC 8445 §7.3). A lite server never sends one, but a full
+    /// agent does, and so does libnice even in Janus's ICE-lite mode: it lets DTLS start only once its check of
+    /// the pair succeeded. Verifies FINGERPRINT, USERNAME ("ourUfrag:theirUfrag") and MESSAGE-INTEGRITY with
+    /// our password. When <paramref name="responseLength"/> is above zero, the response is to be sent to
+    /// <paramref name="from"/>. Never throws on datagram content.
+    /// </summary>
+    public IceCheckOutcome AnswerCheck(ReadOnlySpan<byte> datagram, IPEndPoint from, Span<byte> response, out int responseLength)
+    {
+        ArgumentNullException.ThrowIfNull(from);
+        responseLength = 0;
+        if (!StunMessage.TryParse(datagram, out var request))
+        {
+            return IceCheckOutcome.NotStun;
+        }
+
+        if (request.Method != StunMethod.Binding || request.Class != StunClass.Request)
+        {
+            return IceCheckOutcome.Ignored;
+        }
+
+        if (request.HasFingerprint && !request.VerifyFingerprint())
+        {
+            return IceCheckOutcome.Dropped; // RFC 8489 §7.3: not a STUN message after all
+        }
+
+        if (!request.HasFingerprint || !request.HasUsername || !request.HasMessageIntegrity)
+        {
+            responseLength = IceCheckAnswer.WriteError(response, request, 400, "Bad Request");
+            return IceCheckOutcome.BadRequest;
+        }
+
+        if (!IceCheckAnswer.Matches(request.Username, Local, Remote.Ufrag) || !request.VerifyMessageIntegrity(Local.PwdBytes))
+        {
+            responseLength = IceCheckAnswer.WriteError(response, request, 401, "Unauthorized");
+            return IceCheckOutcome.Unauthorized;
+        }
+
+        // RFC 8445 §7.3.1.1: both sides controlling. The larger tie-breaker keeps the role; we cannot switch
+        // (a client against a server is always the controlling side), so a larger one of ours answers 487.
+        if (request.HasIceControlling && _tieBreaker >= request.IceControlling)
+        {
+            responseLength = IceCheckAnswer.WriteError(response, request, 487, "Role Conflict");
+            return IceCheckOutcome.BadRequest;
+        }
+
+        responseLength = IceCheckAnswer.WriteSuccess(response, request, from, Local);
+        return IceCheckOutcome.Success;
+    }
+
     /// <summary>ICE restart (RFC 8445 §9): new credentials on both sides, checks start over.</summary>
     public void Restart(IceCredentials local, IceCredentials remote, IReadOnlyList<IPEndPoint> remoteCandidates)
     {

@@ -112,7 +112,7 @@ public sealed class IceLiteAgent
 
         if (!request.HasFingerprint)
         {
-            responseLength = WriteError(response, request, 400, "Bad Request");
+            responseLength = IceCheckAnswer.WriteError(response, request, 400, "Bad Request");
             return IceCheckOutcome.BadRequest;
         }
 
@@ -123,14 +123,14 @@ public sealed class IceLiteAgent
 
         if (!request.HasUsername || !request.HasMessageIntegrity)
         {
-            responseLength = WriteError(response, request, 400, "Bad Request");
+            responseLength = IceCheckAnswer.WriteError(response, request, 400, "Bad Request");
             return IceCheckOutcome.BadRequest;
         }
 
         var credentials = Match(request.Username, out var usedPrevious);
         if (credentials is null || !request.VerifyMessageIntegrity(credentials.PwdBytes))
         {
-            responseLength = WriteError(response, request, 401, "Unauthorized");
+            responseLength = IceCheckAnswer.WriteError(response, request, 401, "Unauthorized");
             return IceCheckOutcome.Unauthorized;
         }
 
@@ -143,11 +143,7 @@ public sealed class IceLiteAgent
 
         // An ICE-lite agent is always controlled. A request carrying ICE-CONTROLLED would be a role
         // conflict (RFC 8445 §7.3.1.1), but Chrome sends it at times (libwebrtc bug 7478): answer anyway.
-        var builder = new StunMessageBuilder(response, StunMessageType.BindingSuccessResponse, request.TransactionId);
-        builder.AddXorMappedAddress(remote.Address, remote.Port);
-        builder.AddMessageIntegrity(credentials.PwdBytes);
-        builder.AddFingerprint();
-        responseLength = builder.Length;
+        responseLength = IceCheckAnswer.WriteSuccess(response, request, remote, credentials);
 
         _lastConsent = _time.GetTimestamp();
         _validated.Add(remote);
@@ -206,57 +202,18 @@ public sealed class IceLiteAgent
     private IceCredentials? Match(ReadOnlySpan<byte> username, out bool usedPrevious)
     {
         usedPrevious = false;
-        if (Matches(username, Local, RemoteUfrag))
+        if (IceCheckAnswer.Matches(username, Local, RemoteUfrag))
         {
             return Local;
         }
 
-        if (_previous is not null && Matches(username, _previous, _previousRemoteUfrag))
+        if (_previous is not null && IceCheckAnswer.Matches(username, _previous, _previousRemoteUfrag))
         {
             usedPrevious = true;
             return _previous;
         }
 
         return null;
-    }
-
-    private static bool Matches(ReadOnlySpan<byte> username, IceCredentials local, string? remoteUfrag)
-    {
-        var colon = username.IndexOf((byte)':');
-        if (colon < 0 || !username[..colon].SequenceEqual(local.UfragBytes))
-        {
-            return false;
-        }
-
-        if (remoteUfrag is null)
-        {
-            return true;
-        }
-
-        var remote = username[(colon + 1)..];
-        if (remote.Length != remoteUfrag.Length)
-        {
-            return false;
-        }
-
-        for (var i = 0; i < remote.Length; i++)
-        {
-            if (remote[i] != remoteUfrag[i])
-            {
-                return false;
-            }
-        }
-
-        return true;
-    }
-
-    /// <summary>Error responses carry no MESSAGE-INTEGRITY: the request was not authenticated (RFC 8489 §9.1.3).</summary>
-    private static int WriteError(Span<byte> response, StunMessage request, int code, string reason)
-    {
-        var builder = new StunMessageBuilder(response, StunMessageType.BindingErrorResponse, request.TransactionId);
-        builder.AddErrorCode(code, reason);
-        builder.AddFingerprint();
-        return builder.Length;
     }
 
     private void SetState(IceConnectionState state)

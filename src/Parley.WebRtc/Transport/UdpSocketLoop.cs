@@ -22,16 +22,45 @@ public sealed class UdpSocketLoop : IDisposable
     private volatile bool _disposed;
     private long _unrouted;
     private long _handlerErrors;
+    private long _sendErrors;
 
-    public UdpSocketLoop(IPEndPoint bindTo)
+    /// <param name="bindTo">The local address and port.</param>
+    /// <param name="bufferBytes">
+    /// SO_RCVBUF and SO_SNDBUF to ask for (0: the kernel default, about 200 KiB on Linux). A server socket
+    /// shared by many peers needs megabytes: while its one thread is busy, a burst of video frames from
+    /// every publisher queues here, and what does not fit is lost before any code sees it. The kernel caps
+    /// the request at net.core.rmem_max / wmem_max; <see cref="ReceiveBufferBytes"/> says what was granted.
+    /// </param>
+    public UdpSocketLoop(IPEndPoint bindTo, int bufferBytes = 0)
     {
         ArgumentNullException.ThrowIfNull(bindTo);
         _socket = new Socket(bindTo.AddressFamily, SocketType.Dgram, ProtocolType.Udp);
+        if (bufferBytes > 0)
+        {
+            try
+            {
+                _socket.ReceiveBufferSize = bufferBytes;
+                _socket.SendBufferSize = bufferBytes;
+            }
+            catch (SocketException)
+            {
+                // Refused outright (not merely capped): keep the default; ReceiveBufferBytes tells.
+            }
+        }
+
         _socket.Bind(bindTo);
         LocalEndPoint = (IPEndPoint)_socket.LocalEndPoint!;
+        // Linux reports twice the usable size it granted (it counts bookkeeping overhead).
+        ReceiveBufferBytes = OperatingSystem.IsLinux() ? _socket.ReceiveBufferSize / 2 : _socket.ReceiveBufferSize;
     }
 
     public IPEndPoint LocalEndPoint { get; }
+
+    /// <summary>The receive buffer the kernel granted, in the unit it was asked for.</summary>
+    public int ReceiveBufferBytes { get; }
+
+    /// <summary>Datagrams the kernel refused to send (send buffer full, no route): loss, counted.</summary>
+    public long SendErrors => Interlocked.Read(ref _sendErrors);
 
     public PeerRouter<IDatagramHandler> Router { get; } = new();
 
@@ -65,7 +94,8 @@ public sealed class UdpSocketLoop : IDisposable
         }
         catch (SocketException)
         {
-            // UDP send errors (no route, buffer full) are packet loss to the protocols above.
+            // UDP send errors (no route, buffer full) are packet loss to the protocols above: counted, not thrown.
+            Interlocked.Increment(ref _sendErrors);
         }
         catch (ObjectDisposedException)
         {

@@ -331,10 +331,22 @@ public sealed class WebRtcTransport : IDatagramHandler, IDisposable
                     }
                 }
             }
-            else if (_controlling!.ProcessStun(datagram, endPoint) && _controlling.SelectedEndPoint is { } selected
-                && (_remote is null || !_remote.Equals(from)))
+            else if (_controlling!.ProcessStun(datagram, endPoint))
             {
-                _remote = selected.Serialize(); // first nomination, or a restart that moved to another address
+                if (_controlling.SelectedEndPoint is { } selected && (_remote is null || !_remote.Equals(from)))
+                {
+                    _remote = selected.Serialize(); // first nomination, or a restart that moved to another address
+                }
+            }
+            else
+            {
+                // Not a response to us: perhaps the server's own check (full ICE, or Janus), which wants an answer.
+                Span<byte> response = stackalloc byte[IceLiteAgent.MaxResponseLength];
+                _controlling.AnswerCheck(datagram, endPoint, response, out var length);
+                if (length > 0)
+                {
+                    _socket.Send(response[..length], from);
+                }
             }
         }
     }
