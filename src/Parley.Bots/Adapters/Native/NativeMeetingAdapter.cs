@@ -125,6 +125,9 @@ public sealed partial class NativeMeetingAdapter : IMeetingAdapter
 
         await client.LeaveAsync(CancellationToken.None).ConfigureAwait(false);
         var directory = StopRecording();
+        // Out of the call: the runtime's leave grace no longer applies to the composition and upload that follow
+        // (minutes for a long meeting on a busy machine).
+        events.StatusChanged(BotStatus.CallEnded);
         if (directory is not null)
         {
             await (_deliver ?? DeliverAsync)(directory, cancellationToken).ConfigureAwait(false);
