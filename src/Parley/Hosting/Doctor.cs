@@ -374,6 +374,10 @@ public sealed class Doctor(IServiceProvider services, SettingsBindResult setting
         (string Verb, string Group, string Resource)[] needed =
         [
             ("create", "batch", "jobs"), ("list", "batch", "jobs"), ("delete", "batch", "jobs"), ("list", "", "pods"),
+            // The per-bot Secret holding BOT_TOKEN and secret storage settings: created before the Job (replaced
+            // when a retry finds one), patched to be owned by it, listed and deleted by reconciliation. Without
+            // these every deployment fails at its first step.
+            ("create", "", "secrets"), ("update", "", "secrets"), ("patch", "", "secrets"), ("list", "", "secrets"), ("delete", "", "secrets"),
         ];
         try
         {
@@ -400,7 +404,7 @@ public sealed class Doctor(IServiceProvider services, SettingsBindResult setting
             }
 
             return denied.Count == 0
-                ? new("kubernetes", CheckLevel.Ok, $"{configuration.Host}: may create, list and delete jobs and list pods in {options.Namespace}")
+                ? new("kubernetes", CheckLevel.Ok, $"{configuration.Host}: may create, list and delete jobs, list pods and create, update, patch, list and delete secrets in {options.Namespace}")
                 : new("kubernetes", CheckLevel.Fail, $"{configuration.Host}: not allowed to {string.Join(", ", denied)} in {options.Namespace}",
                     $"bind the orchestrator's service account to a Role in {options.Namespace} granting them (deploy/k8s/base/orchestrator.yaml)");
         }

@@ -247,17 +247,60 @@ public sealed class DoctorTests
 
         Assert.True(code == 0, stdout);
         Assert.Contains("OK   kubernetes: http://127.0.0.1:", stdout, StringComparison.Ordinal);
-        Assert.Contains("may create, list and delete jobs and list pods in bots-here", stdout, StringComparison.Ordinal);
-        Assert.Equal(["create batch jobs bots-here", "delete batch jobs bots-here", "list  pods bots-here", "list batch jobs bots-here"], api.Reviews.Order());
+        Assert.Contains("may create, list and delete jobs, list pods and create, update, patch, list and delete secrets in bots-here", stdout, StringComparison.Ordinal);
+        // Everything KubernetesPlatform calls: the Job, the pods of the image pull lock, and the per-bot Secret.
+        Assert.Equal(
+            [
+                "create  secrets bots-here", "create batch jobs bots-here", "delete  secrets bots-here", "delete batch jobs bots-here",
+                "list  pods bots-here", "list  secrets bots-here", "list batch jobs bots-here", "patch  secrets bots-here", "update  secrets bots-here",
+            ],
+            api.Reviews.Order(StringComparer.Ordinal));
         Assert.All(api.Authorizations, a => Assert.Equal("Bearer doctor-token", a));
 
-        await using var denying = await FakeAccessReviews.StartAsync(deny: ["delete"]);
+        await using var denying = await FakeAccessReviews.StartAsync(deny: ["delete jobs"]);
         environment["K8S_KUBECONFIG"] = denying.KubeConfigPath;
         (code, stdout) = await DoctorAsync(new(environment));
 
         Assert.Equal(1, code);
         Assert.Contains("FAIL kubernetes: http://127.0.0.1:", stdout, StringComparison.Ordinal);
         Assert.Contains("not allowed to delete jobs in bots-here -> bind the orchestrator's service account to a Role in bots-here", stdout, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Kubernetes_rbac_without_the_bot_secrets_fails_naming_each_missing_verb()
+    {
+        // A Role written before bots had a Secret: jobs and pods only. Every deployment would fail creating
+        // the Secret, so doctor must say so before the first bot.
+        await using var api = await FakeAccessReviews.StartAsync(deny: ["create secrets", "update secrets", "patch secrets", "list secrets", "delete secrets"]);
+        var (code, stdout) = await DoctorAsync(new(new Dictionary<string, string?>
+        {
+            ["PLATFORM_PRIORITY"] = "k8s",
+            ["K8S_BOT_LIMIT"] = "2",
+            ["K8S_KUBECONFIG"] = api.KubeConfigPath,
+            ["K8S_NAMESPACE"] = "bots-here",
+        }));
+
+        Assert.True(code == 1, stdout);
+        Assert.Contains(
+            "FAIL kubernetes: http://127.0.0.1:",
+            stdout, StringComparison.Ordinal);
+        Assert.Contains(
+            ": not allowed to create secrets, update secrets, patch secrets, list secrets, delete secrets in bots-here -> bind the orchestrator's service account to a Role in bots-here",
+            stdout, StringComparison.Ordinal);
+        Assert.DoesNotContain("jobs", stdout.Split('\n').Single(l => l.Contains("kubernetes:", StringComparison.Ordinal)), StringComparison.Ordinal);
+
+        // Only the one verb missing (a Role granting create but not patch): named alone.
+        await using var noPatch = await FakeAccessReviews.StartAsync(deny: ["patch secrets"]);
+        (code, stdout) = await DoctorAsync(new(new Dictionary<string, string?>
+        {
+            ["PLATFORM_PRIORITY"] = "k8s",
+            ["K8S_BOT_LIMIT"] = "2",
+            ["K8S_KUBECONFIG"] = noPatch.KubeConfigPath,
+            ["K8S_NAMESPACE"] = "bots-here",
+        }));
+
+        Assert.Equal(1, code);
+        Assert.Contains(": not allowed to patch secrets in bots-here ->", stdout, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -384,7 +427,7 @@ public sealed class DoctorTests
         throw new InvalidOperationException("no two consecutive free UDP ports on loopback");
     }
 
-    /// <summary>A Kubernetes API server that answers SelfSubjectAccessReviews only, denying the verbs given.</summary>
+    /// <summary>A Kubernetes API server that answers SelfSubjectAccessReviews only, denying the "verb resource" pairs given.</summary>
     private sealed class FakeAccessReviews : IAsyncDisposable
     {
         private readonly WebApplication _app;
@@ -411,8 +454,9 @@ public sealed class DoctorTests
                 var review = (await JsonNode.ParseAsync(context.Request.Body))!.AsObject();
                 var attributes = review["spec"]!["resourceAttributes"]!;
                 var verb = (string)attributes["verb"]!;
-                fake.Reviews.Add($"{verb} {(string?)attributes["group"]} {(string)attributes["resource"]!} {(string)attributes["namespace"]!}");
-                review["status"] = new JsonObject { ["allowed"] = !deny.Contains(verb) };
+                var resource = (string)attributes["resource"]!;
+                fake.Reviews.Add($"{verb} {(string?)attributes["group"]} {resource} {(string)attributes["namespace"]!}");
+                review["status"] = new JsonObject { ["allowed"] = !deny.Contains($"{verb} {resource}") };
                 return Results.Text(review.ToJsonString(), "application/json", statusCode: 201);
             });
             await app.StartAsync();
