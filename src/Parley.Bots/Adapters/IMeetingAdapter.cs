@@ -48,6 +48,16 @@ public interface IMeetingEventSink
 
     /// <summary>Loudness of the meeting's mixed audio, 0 (silence) to 1.</summary>
     void AudioLevel(double level);
+
+    /// <summary>
+    /// After <c>call_ended</c>: the recording was delivered (the bot will complete), and <paramref name="message"/>
+    /// says what a user should know about it, or null: artifacts that could not be made (no ffmpeg), an upload
+    /// deferred to PARLEY_FALLBACK_STORAGE_DIR. The runtime adds it to the terminal report's error_message. Through
+    /// the sink rather than an optional adapter interface: every adapter that records (native, browser) says it the
+    /// same way, in order with its statuses. A delivery that fails throws a <see cref="MeetingFailedException"/>
+    /// with reason recording_failed instead.
+    /// </summary>
+    void RecordingDelivered(string? message);
 }
 
 /// <summary>Someone in the meeting other than the bot. <see cref="Id"/> is stable for the meeting.</summary>

@@ -38,6 +38,7 @@ public sealed partial class BotRuntime(
     private readonly List<object> _pendingEvents = [];
     private bool _recorded;
     private bool _outOfCall;
+    private string? _recordingMessage;
 
     /// <param name="stop">Cancelled on SIGTERM/SIGINT: leave, flush, report, exit (not an abort).</param>
     public async Task<BotRunResult> RunAsync(string stopSignalName, CancellationToken stop)
@@ -180,6 +181,7 @@ public sealed partial class BotRuntime(
         }
 
         MeetingEnd end;
+        MeetingFailedException? deliveryFailure = null;
         try
         {
             end = await adapterTask;
@@ -187,6 +189,13 @@ public sealed partial class BotRuntime(
         catch (OperationCanceledException) when (leaving is not null)
         {
             end = MeetingEnd.Left;
+        }
+        catch (MeetingFailedException ex) when (ex.ReasonStatus == BotStatus.RecordingFailed)
+        {
+            // The call ended as decided; only the delivery after it failed. Keeping `leaving` keeps its reason status
+            // (api_request_stop) ahead of call_ended, recording_failed, failed.
+            end = MeetingEnd.Left;
+            deliveryFailure = ex;
         }
 
         // Statuses and events raised just before the adapter returned still count.
@@ -199,7 +208,10 @@ public sealed partial class BotRuntime(
         }
 
         await FlushEventsAsync();
-        return leaving ?? (end == MeetingEnd.Removed ? BotEnding.Removed() : BotEnding.CallEnded());
+        var ending = leaving ?? (end == MeetingEnd.Removed ? BotEnding.Removed() : BotEnding.CallEnded());
+        return deliveryFailure is not null
+            ? ending.WithRecordingFailure(deliveryFailure.ErrorCode, deliveryFailure.Message)
+            : ending with { RecordingMessage = _recordingMessage };
     }
 
     private TimeSpan NextWake(TimeoutRules? rules, DateTimeOffset? leaveDeadline)
@@ -228,6 +240,9 @@ public sealed partial class BotRuntime(
                 // The adapter left the call and now post-processes: the leave grace is over. Reported in FinishAsync,
                 // after the reason status (api_request_stop...), so the history keeps its order.
                 _outOfCall = true;
+                break;
+            case RuntimeEvent.Delivered d:
+                _recordingMessage = d.Message;
                 break;
             case RuntimeEvent.Status s:
                 rules.OnStatus(s.Code);
@@ -334,9 +349,14 @@ public sealed partial class BotRuntime(
                 await reporter.ReportAsync(BotStatus.CallEnded, null, null, CancellationToken.None);
             }
 
-            // Issue 7 item 4: a bot that recorded and ends well says so before `completed` (Meeting BaaS order:
-            // call_ended, recording_succeeded, completed). A failed delivery reported recording_failed itself.
-            if (_recorded && !ending.Failed && reporter.Current == BotStatus.CallEnded)
+            // Issue 7 item 4: after call_ended, a bot that recorded says how the recording went before its terminal
+            // status (Meeting BaaS order: call_ended, recording_succeeded, completed; or call_ended, recording_failed,
+            // failed with UPLOAD_FAILED).
+            if (ending.RecordingFailed)
+            {
+                await reporter.ReportAsync(BotStatus.RecordingFailed, null, null, CancellationToken.None);
+            }
+            else if (_recorded && !ending.Failed && reporter.Current == BotStatus.CallEnded)
             {
                 await reporter.ReportAsync(BotStatus.RecordingSucceeded, null, null, CancellationToken.None);
             }
@@ -347,7 +367,8 @@ public sealed partial class BotRuntime(
             LogEndingReportFailed(_logger, ex.Message);
         }
 
-        LogEnding(_logger, ending.Terminal, ending.ErrorCode ?? "-", ending.Message ?? "");
+        var report = ending.Report;
+        LogEnding(_logger, ending.Terminal, ending.ErrorCode ?? "-", report ?? "");
 
         // The log goes up before the terminal status: that report revokes the bot's token.
         try
@@ -362,7 +383,7 @@ public sealed partial class BotRuntime(
 
         try
         {
-            await reporter.ReportAsync(ending.Terminal, ending.ErrorCode, ending.Message, CancellationToken.None);
+            await reporter.ReportAsync(ending.Terminal, ending.ErrorCode, report, CancellationToken.None);
         }
         catch (Exception ex) when (ex is BotApiException or BotApiUnavailableException)
         {

@@ -19,6 +19,8 @@ internal abstract record RuntimeEvent
 
     public sealed record Audio(double Level) : RuntimeEvent;
 
+    public sealed record Delivered(string? Message) : RuntimeEvent;
+
     public sealed record Heartbeat(HeartbeatReply Reply) : RuntimeEvent;
 
     /// <summary>The API no longer accepts this bot's token: the bot was ended from outside.</summary>
@@ -40,6 +42,8 @@ internal sealed class ChannelEventSink(ChannelWriter<RuntimeEvent> writer, TimeP
     public void SpeakerChanged(MeetingParticipant speaker) => writer.TryWrite(new RuntimeEvent.Speaker(speaker, Now()));
 
     public void AudioLevel(double level) => writer.TryWrite(new RuntimeEvent.Audio(level));
+
+    public void RecordingDelivered(string? message) => writer.TryWrite(new RuntimeEvent.Delivered(message));
 
     private DateTime Now() => time.GetUtcNow().UtcDateTime;
 }

@@ -28,7 +28,7 @@ public sealed partial class NativeMeetingAdapter : IMeetingAdapter
     private readonly ILogger _logger;
     private readonly TaskCompletionSource<MeetingEnd> _end = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly ConcurrentDictionary<string, MeetingParticipant> _humans = new(StringComparer.Ordinal);
-    private readonly Func<string, CancellationToken, Task>? _deliver;
+    private readonly Func<string, CancellationToken, Task<RecordingDeliveryOutcome?>>? _deliver;
     private readonly Lock _gate = new();
     private readonly List<TrackRecorder> _recorders = [];
     private MeetingClient? _client;
@@ -42,8 +42,8 @@ public sealed partial class NativeMeetingAdapter : IMeetingAdapter
     [ThreadStatic]
     private static byte[]? t_rtxScratch;
 
-    /// <param name="deliver">What happens to the finished recording folder (compose and upload); null: the default delivery.</param>
-    public NativeMeetingAdapter(MeetingAdapterContext context, Func<string, CancellationToken, Task>? deliver = null)
+    /// <param name="deliver">What happens to the finished recording folder (compose and upload) and how it went; null: the default delivery.</param>
+    public NativeMeetingAdapter(MeetingAdapterContext context, Func<string, CancellationToken, Task<RecordingDeliveryOutcome?>>? deliver = null)
     {
         ArgumentNullException.ThrowIfNull(context);
         _context = context;
@@ -130,7 +130,10 @@ public sealed partial class NativeMeetingAdapter : IMeetingAdapter
         events.StatusChanged(BotStatus.CallEnded);
         if (directory is not null)
         {
-            await (_deliver ?? DeliverAsync)(directory, cancellationToken).ConfigureAwait(false);
+            // A failed delivery throws (recording_failed); a delivered one may still have something to say in the bot's
+            // error_message: what ffmpeg could not make, or that the upload waits in the fallback directory.
+            var outcome = await (_deliver ?? DeliverAsync)(directory, cancellationToken).ConfigureAwait(false);
+            events.RecordingDelivered(outcome?.Message);
         }
 
         return end;
@@ -511,18 +514,18 @@ public sealed partial class NativeMeetingAdapter : IMeetingAdapter
         return session.Directory;
     }
 
-    private async Task DeliverAsync(string directory, CancellationToken cancellationToken)
+    private async Task<RecordingDeliveryOutcome?> DeliverAsync(string directory, CancellationToken cancellationToken)
     {
         var options = _context.Options;
         if (options.ApiUrl is null || options.Token is null)
         {
             LogNoDelivery(_logger, directory);
-            return;
+            return null;
         }
 
         using var api = new BotApiClient(options.ApiUrl, _context.Config.BotId, options.Token, TimeSpan.FromMilliseconds(options.ApiRetryBudgetMs), _context.Time, _context.Loggers.CreateLogger<BotApiClient>());
         var delivery = NativeRecordingDelivery.Create(_context, api);
-        await delivery.DeliverAsync(directory, _context.Config.RecordingMode, cancellationToken).ConfigureAwait(false);
+        return await delivery.DeliverAsync(directory, _context.Config.RecordingMode, cancellationToken).ConfigureAwait(false);
     }
 
     [LoggerMessage(EventId = 7100, Level = LogLevel.Information, Message = "Joined meeting {MeetingId} as {ParticipantId}")]
