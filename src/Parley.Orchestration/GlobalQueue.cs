@@ -8,7 +8,9 @@ namespace Parley.Orchestration;
 /// The order of the global queue: priority, highest first, then arrival (created_at, then id). A bot's
 /// priority is the number `extra.priority` (default 0, negative allowed): the Meeting BaaS v2 create body has
 /// no priority field, `extra` is free-form, stored with the bot and changeable by update-config, so a waiting
-/// bot can be moved up without a new API field. A missing or non-numeric value counts as 0. The priority is
+/// bot can be moved up without a new API field. The API refuses a priority that is not an integer in
+/// [-1000, 1000] (BotRequestValidator.ValidatePriority); a missing one, or a bad one in a row written before
+/// that rule, counts as 0. The priority is
 /// read in SQL (both providers' JSON functions) so the database orders the queue, whatever its length.
 /// </summary>
 public static class GlobalQueue

@@ -139,6 +139,12 @@ public static class BotActionEndpoints
             return ApiError.Validation("extra", "must be an object");
         }
 
+        // A null priority removes the key (back to the default 0), as for any key of the merge.
+        if (BotRequestValidator.ValidatePriority(patch) is { } priorityProblem)
+        {
+            return ApiError.Validation([priorityProblem]);
+        }
+
         var bot = await BotEndpoints.FindAsync(db, TeamContext.Get(http), botId, http.RequestAborted);
         if (bot is null)
         {

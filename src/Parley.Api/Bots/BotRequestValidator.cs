@@ -20,6 +20,12 @@ public sealed class BotRequestValidator(FeatureOptions features, ApiOptions api)
 {
     public const int MaxExtraBytes = 16 * 1024;
 
+    /// <summary>The key in `extra` that orders the global queue (Parley.Orchestration.GlobalQueue.PriorityKey).</summary>
+    public const string PriorityKey = "priority";
+
+    /// <summary>Bounds of `extra.priority`: room for any tiering scheme, and exact in both databases' JSON numbers.</summary>
+    public const int MinPriority = -1000, MaxPriority = 1000;
+
     public static readonly string[] RecordingModes = ["speaker_view", "gallery_view", "audio_only"];
 
     /// <summary>(field, default, min, max) of timeout_config, in seconds.</summary>
@@ -94,6 +100,11 @@ public sealed class BotRequestValidator(FeatureOptions features, ApiOptions api)
                 {
                     details.Add(new("extra", "must be at most 16 KB of JSON"));
                 }
+
+                if (ValidatePriority(extraElement) is { } priorityProblem)
+                {
+                    details.Add(priorityProblem);
+                }
             }
         }
 
@@ -123,6 +134,24 @@ public sealed class BotRequestValidator(FeatureOptions features, ApiOptions api)
         }
 
         return (new ValidatedBot(meetingUrl, mode, extra, request.AllowMultipleBots ?? true, request.DeduplicationKey, callback), null);
+    }
+
+    /// <summary>
+    /// `extra.priority`, when present and not null, must be an integer in [<see cref="MinPriority"/>,
+    /// <see cref="MaxPriority"/>]. It decides the bot's place in the global queue, so a value the queue could
+    /// only ignore ("high", 2.5, 1e9) is refused rather than silently counted as 0 (the default).
+    /// </summary>
+    public static ErrorDetail? ValidatePriority(JsonElement extra)
+    {
+        if (extra.ValueKind != JsonValueKind.Object || !extra.TryGetProperty(PriorityKey, out var priority) || priority.ValueKind == JsonValueKind.Null)
+        {
+            return null;
+        }
+
+        // TryGetInt32 refuses fractions and exponents ("2.0", "1e2"): only an integer literal is a priority.
+        return priority.ValueKind == JsonValueKind.Number && priority.TryGetInt32(out var value) && value is >= MinPriority and <= MaxPriority
+            ? null
+            : new($"extra.{PriorityKey}", $"must be an integer between {MinPriority} and {MaxPriority} (the bot's place in the global queue; default 0)");
     }
 
     private static void ValidateImages(CreateBotRequest request, List<ErrorDetail> details)

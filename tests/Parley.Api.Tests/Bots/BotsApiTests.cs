@@ -86,12 +86,94 @@ public abstract class BotsApiTests(ApiServer server)
     [InlineData("""{"bot_name":"x","meeting_url":"https://meet.google.com/abc-defg-hij","extra":[1,2]}""", "VALIDATION_ERROR", "extra")]
     [InlineData("""{"bot_name":12,"meeting_url":"https://meet.google.com/abc-defg-hij"}""", "VALIDATION_ERROR", "bot_name")]
     [InlineData("""{"bot_name":"x","meeting_url":"https://meet.google.com/abc-defg-hij","allow_multiple_bots":"no"}""", "VALIDATION_ERROR", "allow_multiple_bots")]
+    [InlineData("""{"bot_name":"x","meeting_url":"https://meet.google.com/abc-defg-hij","extra":{"priority":"high"}}""", "VALIDATION_ERROR", "extra.priority")]
+    [InlineData("""{"bot_name":"x","meeting_url":"https://meet.google.com/abc-defg-hij","extra":{"priority":"10"}}""", "VALIDATION_ERROR", "extra.priority")]
+    [InlineData("""{"bot_name":"x","meeting_url":"https://meet.google.com/abc-defg-hij","extra":{"priority":2.5}}""", "VALIDATION_ERROR", "extra.priority")]
+    [InlineData("""{"bot_name":"x","meeting_url":"https://meet.google.com/abc-defg-hij","extra":{"priority":10.0}}""", "VALIDATION_ERROR", "extra.priority")]
+    [InlineData("""{"bot_name":"x","meeting_url":"https://meet.google.com/abc-defg-hij","extra":{"priority":1e2}}""", "VALIDATION_ERROR", "extra.priority")]
+    [InlineData("""{"bot_name":"x","meeting_url":"https://meet.google.com/abc-defg-hij","extra":{"priority":1001}}""", "VALIDATION_ERROR", "extra.priority")]
+    [InlineData("""{"bot_name":"x","meeting_url":"https://meet.google.com/abc-defg-hij","extra":{"priority":-1001}}""", "VALIDATION_ERROR", "extra.priority")]
+    [InlineData("""{"bot_name":"x","meeting_url":"https://meet.google.com/abc-defg-hij","extra":{"priority":2147483648}}""", "VALIDATION_ERROR", "extra.priority")]
+    [InlineData("""{"bot_name":"x","meeting_url":"https://meet.google.com/abc-defg-hij","extra":{"priority":true}}""", "VALIDATION_ERROR", "extra.priority")]
+    [InlineData("""{"bot_name":"x","meeting_url":"https://meet.google.com/abc-defg-hij","extra":{"priority":[1]}}""", "VALIDATION_ERROR", "extra.priority")]
+    [InlineData("""{"bot_name":"x","meeting_url":"https://meet.google.com/abc-defg-hij","extra":{"priority":{"n":1}}}""", "VALIDATION_ERROR", "extra.priority")]
     public async Task Invalid_bodies_get_a_400_naming_the_field(string body, string code, string field)
     {
         using var response = await Http.PostAsync("/v2/bots", new StringContent(body, Encoding.UTF8, "application/json"));
         await response.AssertErrorAsync(HttpStatusCode.BadRequest, code);
         var json = await response.ReadJsonAsync();
         Assert.Contains(json.GetProperty("details").EnumerateArray(), d => d.GetProperty("field").GetString() == field);
+    }
+
+    [Fact]
+    public async Task Extra_priority_is_an_integer_within_bounds_on_create_batch_and_update_config()
+    {
+        // Accepted: the bounds, a negative value, and null (the default 0).
+        foreach (var priority in new int?[] { 1000, -1000, -3, 0, null })
+        {
+            var id = await Server.CreateBotAsync(new { bot_name = "p", meeting_url = $"https://meet.google.com/{Api.MeetCode()}", extra = new { priority } });
+            var extra = (await Http.GetDataAsync($"/v2/bots/{id}")).GetProperty("extra");
+            Assert.Equal(priority is { } p ? JsonValueKind.Number : JsonValueKind.Null, extra.GetProperty("priority").ValueKind);
+        }
+
+        // The whole error envelope of API.md, naming the field and the expected range.
+        using (var refused = await Http.PostAsync("/v2/bots", new StringContent(
+            $$$"""{"bot_name":"x","meeting_url":"https://meet.google.com/{{{Api.MeetCode()}}}","extra":{"priority":"urgent"}}""", Encoding.UTF8, "application/json")))
+        {
+            await refused.AssertErrorAsync(HttpStatusCode.BadRequest, "VALIDATION_ERROR");
+            var json = await refused.ReadJsonAsync();
+            Assert.False(json.GetProperty("success").GetBoolean());
+            Assert.Equal(400, json.GetProperty("statusCode").GetInt32());
+            var detail = Assert.Single(json.GetProperty("details").EnumerateArray());
+            Assert.Equal("extra.priority", detail.GetProperty("field").GetString());
+            Assert.StartsWith("must be an integer between -1000 and 1000", detail.GetProperty("problem").GetString(), StringComparison.Ordinal);
+        }
+
+        // Batch: the bad item is reported by index, the good one is created.
+        using (var batch = await Http.PostAsJsonAsync("/v2/bots/batch", new object[]
+        {
+            new { bot_name = "ok", meeting_url = $"https://meet.google.com/{Api.MeetCode()}", extra = new { priority = 5 } },
+            new { bot_name = "bad", meeting_url = $"https://meet.google.com/{Api.MeetCode()}", extra = new { priority = 5.5 } },
+        }))
+        {
+            var json = await batch.ReadJsonAsync();
+            Assert.Equal(0, Assert.Single(json.GetProperty("data").EnumerateArray()).GetProperty("index").GetInt32());
+            var error = Assert.Single(json.GetProperty("errors").EnumerateArray());
+            Assert.Equal(1, error.GetProperty("index").GetInt32());
+            Assert.Equal("VALIDATION_ERROR", error.GetProperty("code").GetString());
+            Assert.Contains(error.GetProperty("details").EnumerateArray(), d => d.GetProperty("field").GetString() == "extra.priority");
+        }
+
+        // update-config: a bad priority changes nothing; a good one moves the bot; null removes it.
+        var bot = await Server.CreateBotAsync(new { bot_name = "u", meeting_url = $"https://meet.google.com/{Api.MeetCode()}", extra = new { priority = 2, keep = "x" } });
+        using (var bad = await Http.PatchAsJsonAsync($"/v2/bots/{bot}/update-config", new { extra = new { priority = "top", other = 1 } }))
+        {
+            await bad.AssertErrorAsync(HttpStatusCode.BadRequest, "VALIDATION_ERROR");
+            var json = await bad.ReadJsonAsync();
+            Assert.Equal("extra.priority", Assert.Single(json.GetProperty("details").EnumerateArray()).GetProperty("field").GetString());
+        }
+
+        using (var tooHigh = await Http.PatchAsJsonAsync($"/v2/bots/{bot}/update-config", new { extra = new { priority = 5000 } }))
+        {
+            await tooHigh.AssertErrorAsync(HttpStatusCode.BadRequest, "VALIDATION_ERROR");
+        }
+
+        var unchanged = (await Http.GetDataAsync($"/v2/bots/{bot}")).GetProperty("extra");
+        Assert.Equal(2, unchanged.GetProperty("priority").GetInt32());
+        Assert.False(unchanged.TryGetProperty("other", out _));
+
+        using (var good = await Http.PatchAsJsonAsync($"/v2/bots/{bot}/update-config", new { extra = new { priority = 900 } }))
+        {
+            Assert.Equal(HttpStatusCode.OK, good.StatusCode);
+            Assert.Equal(900, (await good.ReadJsonAsync()).GetProperty("data").GetProperty("extra").GetProperty("priority").GetInt32());
+        }
+
+        using (var removed = await Http.PatchAsJsonAsync($"/v2/bots/{bot}/update-config", new { extra = new { priority = (int?)null } }))
+        {
+            var extra = (await removed.ReadJsonAsync()).GetProperty("data").GetProperty("extra");
+            Assert.False(extra.TryGetProperty("priority", out _));
+            Assert.Equal("x", extra.GetProperty("keep").GetString());
+        }
     }
 
     [Theory]
