@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Side-by-side SFU benchmark (issue 8): Parley's SFU and Janus VideoRoom, same CPU budget, same load.
 #
-#   bench/sfu-vs-janus.sh [--duration S] [--cores LIST] [--scenarios abc] [--ramp N]   (WARMUP=S: unmeasured warm-up, default 10)
+#   bench/sfu-vs-janus.sh [--duration S] [--cores LIST] [--scenarios abc] [--ramp N]   (WARMUP=S: unmeasured warm-up, default 30)
 #
 # Runs inside a private network namespace (unshare -n) so that nothing leaves the machine: lo for Parley
 # and the clients, and a veth pair carrying 127.0.0.2/32 for Janus (Debian's janus 1.1.2 skips loopback
@@ -13,7 +13,7 @@
 # audio + video; (c) 50-person meeting, everyone audio, 10 also video.
 # Prints per scenario: packets the server sent (Parley's counter; Janus's veth TX) and the clients received,
 # server CPU seconds, sent packets per CPU-second, the ratio Parley/Janus of that, and the clients' loss and
-# delay. Both servers get an unmeasured warm-up first (WARMUP seconds of scenario a, default 10). Janus is
+# delay. Both servers get an unmeasured warm-up first (WARMUP seconds of scenario a, default 30). Janus is
 # installed with apt-get when missing.
 set -euo pipefail
 
@@ -153,12 +153,12 @@ PY
 }
 
 # Warm-up, not measured: a long-running server has compiled its hot paths long before; Janus (C) needs none,
-# Parley's JIT does (tiered compilation, about 10 % of a core for the first ~10 s). Same load for both.
+# Parley's JIT does (tiered compilation: still a few % of a core 45 s after the start). Same load for both.
 for target in parley janus; do
   if [[ $target == parley ]]; then url=http://127.0.0.1:3301; else url=http://127.0.0.1:8088/janus; fi
   # shellcheck disable=SC2046
   taskset -c "$CLIENT_CORES" $PARLEY loadtest --target "$target" --url "$url" $(scenario_args a) \
-    --duration "${WARMUP:-10}" --ramp "$RAMP" --json >"$WORK/$target-warmup.json" 2>"$WORK/$target-warmup.log" || true
+    --duration "${WARMUP:-30}" --ramp "$RAMP" --json >"$WORK/$target-warmup.json" 2>"$WORK/$target-warmup.log" || true
 done
 sleep 2
 
