@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Side-by-side SFU benchmark (issue 8): Parley's SFU and Janus VideoRoom, same CPU budget, same load.
 #
-#   bench/sfu-vs-janus.sh [--duration S] [--cores LIST] [--scenarios abc] [--ramp N]   (WARMUP=S: unmeasured warm-up, default 30)
+#   bench/sfu-vs-janus.sh [--duration S] [--cores LIST] [--scenarios abc] [--ramp N]   (WARMUP=S: unmeasured warm-up run of each scenario, default 10)
 #
 # Runs inside a private network namespace (unshare -n) so that nothing leaves the machine: lo for Parley
 # and the clients, and a veth pair carrying 127.0.0.2/32 for Janus (Debian's janus 1.1.2 skips loopback
@@ -13,7 +13,7 @@
 # audio + video; (c) 50-person meeting, everyone audio, 10 also video.
 # Prints per scenario: packets the server sent (Parley's counter; Janus's veth TX) and the clients received,
 # server CPU seconds, sent packets per CPU-second, the ratio Parley/Janus of that, and the clients' loss and
-# delay. Both servers get an unmeasured warm-up first (WARMUP seconds of scenario a, default 30). Janus is
+# delay. Each server gets an unmeasured warm-up run of each scenario first (WARMUP seconds, default 10). Janus is
 # installed with apt-get when missing.
 set -euo pipefail
 
@@ -152,16 +152,6 @@ print(s1 - s0, r["packets"]["received"], f"{cpu:.2f}", r["loss_percent"], r["del
 PY
 }
 
-# Warm-up, not measured: a long-running server has compiled its hot paths long before; Janus (C) needs none,
-# Parley's JIT does (tiered compilation: still a few % of a core 45 s after the start). Same load for both.
-for target in parley janus; do
-  if [[ $target == parley ]]; then url=http://127.0.0.1:3301; else url=http://127.0.0.1:8088/janus; fi
-  # shellcheck disable=SC2046
-  taskset -c "$CLIENT_CORES" $PARLEY loadtest --target "$target" --url "$url" $(scenario_args a) \
-    --duration "${WARMUP:-30}" --ramp "$RAMP" --json >"$WORK/$target-warmup.json" 2>"$WORK/$target-warmup.log" || true
-done
-sleep 2
-
 # sent = packets the server sent, received = packets the clients received (both include nothing the clients
 # sent); per CPU-second figures use the server's sends and its CPU time.
 printf '%-3s %-7s %9s %9s %8s %11s %8s %9s %9s %9s\n' "sc" "server" "sent" "received" "cpu_s" "sent/cpu_s" "loss_%" "delay_p50" "delay_p99" "clients"
@@ -169,6 +159,13 @@ for scenario in $(grep -o . <<<"$SCENARIOS"); do
   declare -A rate=()
   for target in parley janus; do
     if [[ $target == parley ]]; then url=http://127.0.0.1:3301; pid=$PARLEY_PID; else url=http://127.0.0.1:8088/janus; pid=$JANUS_PID; fi
+    # Warm-up, not measured: the same scenario once, so that the code it runs is compiled. A long-running
+    # server did that long ago; Janus (C) needs none, Parley's tiered JIT does (profiled: the JIT thread took
+    # 20-30 % of the server's CPU in the first minute of a scenario). Same load for both servers.
+    # shellcheck disable=SC2046
+    taskset -c "$CLIENT_CORES" $PARLEY loadtest --target "$target" --url "$url" $(scenario_args "$scenario") \
+      --duration "${WARMUP:-10}" --ramp "$RAMP" --json >"$WORK/$target-$scenario-warmup.json" 2>"$WORK/$target-$scenario-warmup.log" || true
+    sleep 2
     read -r sent packets cpu loss p50 p99 connected planned < <(run_one "$target" "$url" "$pid" "$scenario")
     per=$(python3 -c "print(f'{($sent / $cpu) if $cpu > 0 else 0:.0f}')")
     rate[$target]=$per
