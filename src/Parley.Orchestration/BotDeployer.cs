@@ -55,7 +55,7 @@ public sealed partial class BotDeployer(
             timeout.CancelAfter(link.DeploymentTimeout);
             try
             {
-                var identifier = await link.Platform.DeployAsync(new BotDeploymentRequest(botId, meetingPlatform, environment.For(botId, token)), timeout.Token)
+                var identifier = await link.Platform.DeployAsync(new BotDeploymentRequest(botId, meetingPlatform, environment.For(botId, token), environment.SecretNames), timeout.Token)
                     .WaitAsync(timeout.Token);
                 await ledger.SetIdentifierAsync(botId, link.Name, identifier, cancellationToken);
                 OrchestrationMetrics.Deployments.WithLabels(link.Name, "success").Inc();

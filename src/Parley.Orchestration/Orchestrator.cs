@@ -11,10 +11,10 @@ namespace Parley.Orchestration;
 /// <summary>
 /// The orchestrator role. Takes bot jobs from the queue and deploys them down the platform chain; bots
 /// that find every platform full wait in the global queue (the bots table: pickup_delayed and no platform,
-/// oldest first) and are deployed as soon as capacity frees. The queue message is deleted once the bot is
-/// deployed, ended or waiting, because from then on the bot row is the durable record. Every step is
-/// idempotent on the bot id (queues deliver at least once) and safe with several replicas: the capacity
-/// reservation is also the claim on the bot.
+/// highest `extra.priority` first, then oldest; see <see cref="GlobalQueue"/>) and are deployed as soon as
+/// capacity frees. The queue message is deleted once the bot is deployed, ended or waiting, because from
+/// then on the bot row is the durable record. Every step is idempotent on the bot id (queues deliver at
+/// least once) and safe with several replicas: the capacity reservation is also the claim on the bot.
 /// </summary>
 public sealed partial class Orchestrator(
     IBotJobQueue queue,
@@ -119,15 +119,16 @@ public sealed partial class Orchestrator(
             await using (var db = databases.CreateDbContext())
             {
                 var bot = await db.Bots.AsNoTracking().Where(b => b.Id == botId)
-                    .Select(b => new { b.Status, b.DeploymentPlatform, b.CreatedAt }).FirstOrDefaultAsync(stoppingToken);
+                    .Select(b => new { b.Status, b.DeploymentPlatform }).FirstOrDefaultAsync(stoppingToken);
                 if (bot is null || BotStatus.IsTerminal(bot.Status) || bot.DeploymentPlatform is not null)
                 {
                     await queue.DeleteAsync(message, stoppingToken);
                     return;
                 }
 
-                // Older bots already wait: this one queues behind them instead of taking freed capacity first.
-                var behind = await PlatformStatusSource.Waiting(db).AnyAsync(b => b.Id != botId && b.CreatedAt < bot.CreatedAt, stoppingToken);
+                // Bots ahead of this one in queue order (higher priority, or same priority and older) already
+                // wait: it queues behind them instead of taking freed capacity first.
+                var behind = await GlobalQueue.AnyAheadOfAsync(db, databases.Target.Provider, botId, stoppingToken);
                 if (behind)
                 {
                     await EnterGlobalQueueAsync(botId, stoppingToken);
@@ -191,7 +192,7 @@ public sealed partial class Orchestrator(
         }
     }
 
-    /// <summary>Deploys waiting bots oldest first until one finds every platform full.</summary>
+    /// <summary>Deploys waiting bots in queue order (priority, then arrival) until one finds every platform full.</summary>
     public async Task DrainAsync(CancellationToken cancellationToken)
     {
         if (!await _draining.WaitAsync(0, cancellationToken))
@@ -206,8 +207,7 @@ public sealed partial class Orchestrator(
                 List<(string Id, string MeetingPlatform)> batch;
                 await using (var db = databases.CreateDbContext())
                 {
-                    batch = (await PlatformStatusSource.Waiting(db).OrderBy(b => b.CreatedAt).ThenBy(b => b.Id).Take(16)
-                        .Select(b => new { b.Id, b.MeetingPlatform }).ToListAsync(cancellationToken))
+                    batch = (await GlobalQueue.NextAsync(db, databases.Target.Provider, 16, cancellationToken))
                         .Select(b => (b.Id, b.MeetingPlatform)).ToList();
                 }
 

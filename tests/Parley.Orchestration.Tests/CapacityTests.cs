@@ -1,5 +1,6 @@
 using Microsoft.Extensions.DependencyInjection;
 using Parley.Core.Bots;
+using Parley.Core.Queues;
 using Parley.Orchestration.Platforms.Local;
 
 using Parley.Testing;
@@ -80,6 +81,48 @@ public sealed class CapacityTests
         // Jobs handled at the same moment race for capacity (arrival order among them is not kept: 25 slots per
         // replica); the order of bots that wait is, see GlobalQueueTests.
         Assert.Equal(7, bots.Count(b => ids.Contains(b.Id) && b.DeploymentPlatform is not null));
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task Every_job_delivered_three_times_to_three_replicas_deploys_its_bot_once(bool postgres)
+    {
+        await using var harness = await OrchestratorHarness.CreateAsync(postgres);
+        var settings = new Dictionary<string, string>
+        {
+            ["PLATFORM_PRIORITY"] = "k8s",
+            ["K8S_BOT_LIMIT"] = "100",
+            ["DEPLOYMENT_QUEUE_MAX_CONCURRENT"] = "10",
+        };
+        // Deployments take a moment, so duplicates handled at the same time on different replicas overlap.
+        FakePlatform[] platforms = [.. Enumerable.Range(0, 3).Select(_ => new FakePlatform("k8s", (_, token) => Task.Delay(50, token)))];
+        foreach (var platform in platforms)
+        {
+            await harness.StartReplicaAsync(settings, platform);
+        }
+
+        var ids = new List<string>();
+        for (var i = 0; i < 20; i++)
+        {
+            ids.Add(await harness.CreateBotAsync(enqueue: false));
+        }
+
+        // At-least-once delivery: every job three times, all at once.
+        var queue = harness.Replicas[0].GetRequiredService<IBotJobQueue>();
+        foreach (var id in ids.Concat(ids).Concat(ids))
+        {
+            await queue.EnqueueAsync(new BotJob(id, "team-1", "zoom", DateTime.UtcNow), CancellationToken.None);
+        }
+
+        await Eventually.ReturnsAsync(async () => (await queue.GetDepthAsync(default)) is { Visible: 0, InFlight: 0 } ? "" : null, TimeSpan.FromSeconds(60), "queue drained");
+        var bots = await harness.BotsAsync();
+
+        Assert.All(bots, b => Assert.Equal("k8s", b.DeploymentPlatform));
+        var requests = platforms.SelectMany(p => p.Requests).ToList();
+        Assert.Equal(20, requests.Count);
+        Assert.Equal(ids.Order(), requests.Select(r => r.BotId).Order());
+        Assert.All(bots, b => Assert.Equal($"k8s-{b.Id}", b.DeploymentIdentifier));
     }
 
     [Fact]

@@ -35,6 +35,41 @@ public sealed class GlobalQueueTests
         await harness.WaitForAsync(third, b => b.DeploymentIdentifier is not null, "deployed after the crash");
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task Waiting_bots_are_deployed_by_priority_then_arrival(bool postgres)
+    {
+        await using var harness = await OrchestratorHarness.CreateAsync(postgres);
+        await harness.StartReplicaAsync(new Dictionary<string, string> { ["LOCAL_BOT_LIMIT"] = "1" });
+        var running = await harness.CreateBotAsync();
+        await harness.WaitForAsync(running, b => b.DeploymentIdentifier is not null, "deployed");
+        var low = await harness.CreateBotAsync(extra: """{"priority":-1}""");
+        var normal = await harness.CreateBotAsync(extra: """{"customer":"acme"}""");
+        // Not a number: counts as 0, so it stays behind the older normal bot.
+        var text = await harness.CreateBotAsync(extra: """{"priority":"high"}""");
+        var urgent = await harness.CreateBotAsync(extra: """{"priority":10}""");
+        string[] waiting = [low, normal, text, urgent];
+        foreach (var id in waiting)
+        {
+            await harness.WaitForAsync(id, b => b.Status == BotStatus.PickupDelayed, "waiting");
+        }
+
+        // Each time capacity frees, the first bot in queue order takes it and the others keep waiting.
+        foreach (var next in new[] { urgent, normal, text, low })
+        {
+            await harness.ReportAsync(running, BotStatus.Completed);
+            await harness.WaitForAsync(next, b => b.DeploymentIdentifier is not null, "deployed next");
+            foreach (var other in waiting.Where(id => id != next))
+            {
+                Assert.Null((await harness.BotAsync(other)).DeploymentPlatform);
+            }
+
+            waiting = [.. waiting.Where(id => id != next)];
+            running = next;
+        }
+    }
+
     [Fact]
     public async Task A_bot_waiting_longer_than_the_global_queue_timeout_fails_with_pickup_timeout()
     {

@@ -96,7 +96,7 @@ internal sealed class OrchestratorHarness : IAsyncDisposable
         return provider;
     }
 
-    public async Task<string> CreateBotAsync(string? createBody = null, bool enqueue = true, TimeSpan? age = null)
+    public async Task<string> CreateBotAsync(string? createBody = null, bool enqueue = true, TimeSpan? age = null, string? extra = null)
     {
         var id = Guid.CreateVersion7().ToString();
         var now = DateTime.UtcNow - (age ?? TimeSpan.Zero);
@@ -111,6 +111,7 @@ internal sealed class OrchestratorHarness : IAsyncDisposable
                 NormalizedMeetingUrl = "zoom:123456789",
                 MeetingPlatform = "zoom",
                 CreateBody = createBody ?? "{}",
+                Extra = extra,
                 CreatedAt = now,
                 UpdatedAt = now,
             });

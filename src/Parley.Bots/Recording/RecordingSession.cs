@@ -223,7 +223,13 @@ public sealed partial class RecordingSession : IDisposable
     }
 
     /// <summary>Finishes every track file, closes open speech segments and a pause, and writes the final manifest.</summary>
-    public void Stop()
+    public void Stop() => Stop(null);
+
+    /// <summary>
+    /// <see cref="Stop()"/>, with the recording ending at <paramref name="endOffsetSeconds"/> (seconds from the start)
+    /// when that is earlier than now: the caller knows nothing happened after it (everyone had left).
+    /// </summary>
+    public void Stop(double? endOffsetSeconds)
     {
         TrackRecorder[] tracks;
         lock (_gate)
@@ -246,9 +252,14 @@ public sealed partial class RecordingSession : IDisposable
         lock (_gate)
         {
             var now = ElapsedSeconds;
+            if (endOffsetSeconds is { } end && end >= 0 && end < now)
+            {
+                now = end;
+            }
+
             if (IsPausedLocked())
             {
-                _manifest.Paused[^1].EndOffsetSeconds = now;
+                _manifest.Paused[^1].EndOffsetSeconds = Math.Max(now, _manifest.Paused[^1].StartOffsetSeconds);
             }
 
             _manifest.EndedAt = _manifest.StartedAt + TimeSpan.FromSeconds(now);

@@ -25,10 +25,19 @@ public sealed partial class BotRuntime(
     /// <summary>How long an adapter has to leave politely before its run is cancelled.</summary>
     public static readonly TimeSpan LeaveGrace = TimeSpan.FromSeconds(30);
 
+    /// <summary>
+    /// <see cref="LeaveGrace"/> for this runtime. It bounds leaving the call only: once the adapter says it is out
+    /// (<c>call_ended</c> through its sink) its post-processing and upload run to the end, however long a meeting's
+    /// composition takes, unless the process is being stopped (SIGTERM), where delivery falls back as interrupted.
+    /// </summary>
+    public TimeSpan LeaveGraceTime { get; init; } = LeaveGrace;
+
     private readonly ILogger _logger = loggers.CreateLogger<BotRuntime>();
     private readonly Channel<RuntimeEvent> _events = Channel.CreateUnbounded<RuntimeEvent>(new UnboundedChannelOptions { SingleReader = true });
     private readonly HashSet<string> _participants = new(StringComparer.Ordinal);
     private readonly List<object> _pendingEvents = [];
+    private bool _recorded;
+    private bool _outOfCall;
 
     /// <param name="stop">Cancelled on SIGTERM/SIGINT: leave, flush, report, exit (not an abort).</param>
     public async Task<BotRunResult> RunAsync(string stopSignalName, CancellationToken stop)
@@ -97,7 +106,11 @@ public sealed partial class BotRuntime(
         {
             while (!adapterTask.IsCompleted)
             {
-                var wake = NextWake(rules, leaveDeadline);
+                // Out of the call, the adapter is composing and uploading: only a stop signal still cuts that short.
+                var graceRuns = !_outOfCall || stop.IsCancellationRequested;
+                // Rules only matter until the bot leaves: an expired rule's deadline stays in the past, and waking for it
+                // would spin a core through the whole post-processing.
+                var wake = NextWake(leaving is null && !_outOfCall ? rules : null, graceRuns ? leaveDeadline : null);
                 using var wakeCancel = new CancellationTokenSource();
                 var timer = Task.Delay(wake, time, wakeCancel.Token).ContinueWith(_ => { }, TaskScheduler.Default);
                 var readable = _events.Reader.WaitToReadAsync(wakeCancel.Token).AsTask();
@@ -109,7 +122,7 @@ public sealed partial class BotRuntime(
                     switch (item)
                     {
                         case RuntimeEvent.Heartbeat h:
-                            if (h.Reply.ShouldLeave && leaving is null)
+                            if (h.Reply.ShouldLeave && leaving is null && !_outOfCall)
                             {
                                 leaving = BotEnding.LeaveRequested();
                             }
@@ -140,7 +153,8 @@ public sealed partial class BotRuntime(
                     leaving = BotEnding.Signal(signal);
                 }
 
-                if (leaving is null && rules.Expired() is { } expired)
+                // Out of the call (the meeting ended, the adapter is post-processing) no timeout or leave request applies.
+                if (leaving is null && !_outOfCall && rules.Expired() is { } expired)
                 {
                     LogTimeout(_logger, expired);
                     leaving = BotEnding.Timeout(expired, config.Timeouts);
@@ -149,10 +163,10 @@ public sealed partial class BotRuntime(
                 if (leaving is not null && leaveDeadline is null)
                 {
                     LogLeaving(_logger, leaving.Message ?? leaving.Terminal);
-                    leaveDeadline = time.GetUtcNow() + LeaveGrace;
+                    leaveDeadline = time.GetUtcNow() + LeaveGraceTime;
                     await adapter.LeaveAsync(CancellationToken.None);
                 }
-                else if (leaveDeadline is { } deadline && time.GetUtcNow() >= deadline)
+                else if (leaveDeadline is { } deadline && (!_outOfCall || stop.IsCancellationRequested) && time.GetUtcNow() >= deadline)
                 {
                     // The adapter did not get out in time: stop it; the bot still ends as decided.
                     await adapterCancel.CancelAsync();
@@ -188,11 +202,11 @@ public sealed partial class BotRuntime(
         return leaving ?? (end == MeetingEnd.Removed ? BotEnding.Removed() : BotEnding.CallEnded());
     }
 
-    private TimeSpan NextWake(TimeoutRules rules, DateTimeOffset? leaveDeadline)
+    private TimeSpan NextWake(TimeoutRules? rules, DateTimeOffset? leaveDeadline)
     {
         var now = time.GetUtcNow();
         var next = now + TimeSpan.FromSeconds(5);
-        if (rules.NextDeadline() is { } rule && rule < next)
+        if (rules?.NextDeadline() is { } rule && rule < next)
         {
             next = rule;
         }
@@ -210,8 +224,14 @@ public sealed partial class BotRuntime(
     {
         switch (item)
         {
+            case RuntimeEvent.Status { Code: BotStatus.CallEnded }:
+                // The adapter left the call and now post-processes: the leave grace is over. Reported in FinishAsync,
+                // after the reason status (api_request_stop...), so the history keeps its order.
+                _outOfCall = true;
+                break;
             case RuntimeEvent.Status s:
                 rules.OnStatus(s.Code);
+                _recorded |= s.Code == BotStatus.InCallRecording;
                 await reporter.ReportAsync(s.Code, null, null, CancellationToken.None);
                 break;
             case RuntimeEvent.Joined j:
@@ -312,6 +332,13 @@ public sealed partial class BotRuntime(
             if (BotStatus.IsInCall(reporter.Current) || reporter.Current is BotStatus.ApiRequestStop or BotStatus.BotRemoved)
             {
                 await reporter.ReportAsync(BotStatus.CallEnded, null, null, CancellationToken.None);
+            }
+
+            // Issue 7 item 4: a bot that recorded and ends well says so before `completed` (Meeting BaaS order:
+            // call_ended, recording_succeeded, completed). A failed delivery reported recording_failed itself.
+            if (_recorded && !ending.Failed && reporter.Current == BotStatus.CallEnded)
+            {
+                await reporter.ReportAsync(BotStatus.RecordingSucceeded, null, null, CancellationToken.None);
             }
         }
         catch (Exception ex)

@@ -2,7 +2,12 @@ namespace Parley.Orchestration.Platforms;
 
 /// <summary>What a platform needs to start one bot: its id, meeting platform and environment.</summary>
 /// <param name="Environment">BOT_ID, PARLEY_API_URL, BOT_TOKEN and the storage settings.</param>
-public sealed record BotDeploymentRequest(string BotId, string MeetingPlatform, IReadOnlyDictionary<string, string> Environment);
+/// <param name="SecretNames">Entries of <paramref name="Environment"/> that are credentials; BOT_TOKEN always is.</param>
+public sealed record BotDeploymentRequest(string BotId, string MeetingPlatform, IReadOnlyDictionary<string, string> Environment, IReadOnlySet<string>? SecretNames = null)
+{
+    /// <summary>Whether an environment entry is a credential, to be kept out of specs others can read.</summary>
+    public bool IsSecret(string name) => name == BotEnvironment.BotTokenName || SecretNames?.Contains(name) == true;
+}
 
 /// <summary>A bot's resource on a platform (process, Job, task, pool slot).</summary>
 public sealed record PlatformResource(string BotId, string Identifier);

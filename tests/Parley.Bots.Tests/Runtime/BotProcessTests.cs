@@ -28,7 +28,7 @@ public sealed class BotProcessTests(BotServerFixture fixture) : IClassFixture<Bo
         var stored = await Server.GetBotAsync(botId);
         Assert.Equal(BotStatus.Completed, stored.Status);
         Assert.Equal(
-            [BotStatus.Queued, BotStatus.JoiningCall, BotStatus.InCallNotRecording, BotStatus.InCallRecording, BotStatus.CallEnded, BotStatus.Completed],
+            [BotStatus.Queued, BotStatus.JoiningCall, BotStatus.InCallNotRecording, BotStatus.InCallRecording, BotStatus.CallEnded, BotStatus.RecordingSucceeded, BotStatus.Completed],
             await Server.HistoryAsync(botId));
         Assert.Contains("Alice", stored.Participants ?? "", StringComparison.Ordinal);
         Assert.Contains("Alice", stored.Speakers ?? "", StringComparison.Ordinal);
@@ -70,7 +70,7 @@ public sealed class BotProcessTests(BotServerFixture fixture) : IClassFixture<Bo
         Assert.Equal(BotStatus.Completed, stored.Status);
         Assert.Equal(BotErrorCode.ApiRequest, stored.ErrorCode);
         Assert.Equal(
-            [BotStatus.Queued, BotStatus.JoiningCall, BotStatus.InCallRecording, BotStatus.ApiRequestStop, BotStatus.CallEnded, BotStatus.Completed],
+            [BotStatus.Queued, BotStatus.JoiningCall, BotStatus.InCallRecording, BotStatus.ApiRequestStop, BotStatus.CallEnded, BotStatus.RecordingSucceeded, BotStatus.Completed],
             await Server.HistoryAsync(botId));
     }
 

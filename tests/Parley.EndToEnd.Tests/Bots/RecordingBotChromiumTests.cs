@@ -174,13 +174,27 @@ public sealed class RecordingBotChromiumTests(ITestOutputHelper output) : IAsync
             botId = created["bot_id"]!.GetValue<string>();
             output.WriteLine($"bot {botId} for meeting {meetingId} ({joinUrl}); callback {callbacks.Url}");
 
-            // The participant sees the recording bot join (the banner every client shows), then stays 20 s with it.
+            // The participant sees the recording bot join (the bot starts its recording as it joins), stays 20 s with
+            // it and leaves. The page itself keeps the time (a 20 ms watch, then a timer that presses Leave): round
+            // trips from this process would add their latency on a loaded machine to the length of the recording.
+            await participant.Page.EvaluateAsync("""
+                stayMs => {
+                  const watch = () => {
+                    if (![...window.parley.app.participants.values()].some(p => p.is_bot)) { setTimeout(watch, 20); return; }
+                    window.__botSeenAt = Date.now();
+                    setTimeout(() => { document.querySelector('[data-testid=leave-button]').click(); window.__leftAt = Date.now(); }, stayMs);
+                  };
+                  watch();
+                }
+                """, (int)Stay.TotalMilliseconds);
             await Step("the bot joins the meeting", () => Participant.PollAsync(
-                async () => await participant.Page.EvaluateAsync<bool>("() => [...window.parley.app.participants.values()].some(p => p.is_bot)") ? "joined" : null,
+                async () => await participant.Page.EvaluateAsync<bool>("() => !!window.__botSeenAt") ? "joined" : null,
                 () => "a participant with is_bot in the Chromium participant's meeting", Deadline));
             await Step("the bot records", () => WaitStatusAsync(api, botId, s => s == "in_call_recording"));
-            await Task.Delay(Stay);
-            await Step("the participant leaves", () => participant.Page.GetByTestId("leave-button").ClickAsync(new() { Timeout = 20_000 }));
+            await Step("the participant leaves after its stay", () => Participant.PollAsync(
+                async () => await participant.Page.EvaluateAsync<bool>("() => !!window.__leftAt") ? "left" : null,
+                () => "the page to press Leave after the stay", Stay + Deadline));
+            output.WriteLine($"participant stayed with the bot {await participant.Page.EvaluateAsync<long>("() => window.__leftAt - window.__botSeenAt")} ms");
             await participant.DisposeAsync();
 
             // The bot is alone, leaves by everyone_left_timeout, composes, uploads, completes; the callback follows.

@@ -12,8 +12,9 @@ using Microsoft.Extensions.Logging;
 namespace Parley.Orchestration.Tests.Platforms;
 
 /// <summary>
-/// The part of a Kubernetes API server the k8s platform uses (create, list and delete Jobs; list pods),
-/// on 127.0.0.1, with a kubeconfig pointing at it. It keeps the Jobs it receives and records every
+/// The part of a Kubernetes API server the k8s platform uses (create, list and delete Jobs; create, replace,
+/// merge-patch, list and delete Secrets; list pods), on 127.0.0.1, with a kubeconfig pointing at it. Like the
+/// real garbage collector, deleting a Job deletes the Secrets it owns. It keeps the Jobs it receives and records every
 /// request, so tests assert on what the real client sent. Pods are made up from the Jobs: their container
 /// is waiting until <see cref="PodsStarted"/>, or fails to pull when <see cref="PullError"/> is set.
 /// </summary>
@@ -34,7 +35,15 @@ internal sealed class FakeKubernetesApi : IAsyncDisposable
     /// <summary>Jobs by namespace/name, as received (tests add a status to finish them).</summary>
     public ConcurrentDictionary<string, JsonObject> Jobs { get; } = new(StringComparer.Ordinal);
 
+    /// <summary>Secrets by namespace/name, as stored (tests add old ones to check orphan removal).</summary>
+    public ConcurrentDictionary<string, JsonObject> Secrets { get; } = new(StringComparer.Ordinal);
+
     public volatile bool PodsStarted;
+
+    /// <summary>Job creations answer 403, as for a namespace the service account may not use.</summary>
+    public volatile bool RefuseJobs;
+
+    public Uri Address { get; private set; } = null!;
 
     public volatile string? PullError;
 
@@ -53,6 +62,7 @@ internal sealed class FakeKubernetesApi : IAsyncDisposable
         app.Run(fake.HandleAsync);
         await app.StartAsync();
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Single();
+        fake.Address = new Uri(address);
         await File.WriteAllTextAsync(fake.KubeConfigPath, $"""
             apiVersion: v1
             kind: Config
@@ -103,10 +113,16 @@ internal sealed class FakeKubernetesApi : IAsyncDisposable
         Requests.Enqueue(recorded);
         var segments = recorded.Path.Split('/', StringSplitOptions.RemoveEmptyEntries);
         // /apis/batch/v1/namespaces/{ns}/jobs[/{name}] and /api/v1/namespaces/{ns}/pods
-        if (segments is ["apis", "batch", "v1", "namespaces", var ns, "jobs"] && request.Method == "POST")
+        if (segments is ["apis", "batch", "v1", "namespaces", _, "jobs"] && request.Method == "POST" && RefuseJobs)
+        {
+            await WriteAsync(context, HttpStatusCode.Forbidden, Status(403, "Forbidden", "jobs.batch is forbidden"));
+        }
+        else if (segments is ["apis", "batch", "v1", "namespaces", var ns, "jobs"] && request.Method == "POST")
         {
             var job = JsonNode.Parse(body)!.AsObject();
             var name = job["metadata"]!["name"]!.GetValue<string>();
+            job["metadata"]!["uid"] = Guid.NewGuid().ToString();
+            job["metadata"]!["creationTimestamp"] = DateTime.UtcNow.ToString("yyyy-MM-ddTHH:mm:ssZ", System.Globalization.CultureInfo.InvariantCulture);
             if (!Jobs.TryAdd($"{ns}/{name}", job))
             {
                 await WriteAsync(context, HttpStatusCode.Conflict, Status(409, "AlreadyExists", $"jobs.batch \"{name}\" already exists"));
@@ -123,9 +139,71 @@ internal sealed class FakeKubernetesApi : IAsyncDisposable
         }
         else if (segments is ["apis", "batch", "v1", "namespaces", var deleteNs, "jobs", var deleteName] && request.Method == "DELETE")
         {
-            var removed = Jobs.TryRemove($"{deleteNs}/{deleteName}", out _);
+            var removed = Jobs.TryRemove($"{deleteNs}/{deleteName}", out var deleted);
+            if (removed)
+            {
+                var uid = deleted!["metadata"]!["uid"]!.GetValue<string>();
+                foreach (var owned in Secrets.Where(e => e.Value["metadata"]?["ownerReferences"]?.AsArray().Any(o => (string?)o!["uid"] == uid) == true).ToList())
+                {
+                    Secrets.TryRemove(owned.Key, out _);
+                }
+            }
+
             await WriteAsync(context, removed ? HttpStatusCode.OK : HttpStatusCode.NotFound,
                 removed ? Status(200, null, null) : Status(404, "NotFound", $"jobs.batch \"{deleteName}\" not found"));
+        }
+        else if (segments is ["api", "v1", "namespaces", var secretNs, "secrets"] && request.Method == "POST")
+        {
+            var secret = JsonNode.Parse(body)!.AsObject();
+            var name = secret["metadata"]!["name"]!.GetValue<string>();
+            secret["metadata"]!["creationTimestamp"] = DateTime.UtcNow.ToString("yyyy-MM-ddTHH:mm:ssZ", System.Globalization.CultureInfo.InvariantCulture);
+            if (!Secrets.TryAdd($"{secretNs}/{name}", secret))
+            {
+                await WriteAsync(context, HttpStatusCode.Conflict, Status(409, "AlreadyExists", $"secrets \"{name}\" already exists"));
+                return;
+            }
+
+            await WriteAsync(context, HttpStatusCode.Created, secret);
+        }
+        else if (segments is ["api", "v1", "namespaces", var putNs, "secrets", var putName] && request.Method == "PUT")
+        {
+            var secret = JsonNode.Parse(body)!.AsObject();
+            secret["metadata"]!["creationTimestamp"] = DateTime.UtcNow.ToString("yyyy-MM-ddTHH:mm:ssZ", System.Globalization.CultureInfo.InvariantCulture);
+            Secrets[$"{putNs}/{putName}"] = secret;
+            await WriteAsync(context, HttpStatusCode.OK, secret);
+        }
+        else if (segments is ["api", "v1", "namespaces", var patchNs, "secrets", var patchName] && request.Method == "PATCH")
+        {
+            if (request.ContentType?.StartsWith("application/merge-patch+json", StringComparison.Ordinal) != true)
+            {
+                await WriteAsync(context, HttpStatusCode.UnsupportedMediaType, Status(415, "UnsupportedMediaType", "the fake takes merge patches only, not " + request.ContentType));
+                return;
+            }
+
+            if (!Secrets.TryGetValue($"{patchNs}/{patchName}", out var secret))
+            {
+                await WriteAsync(context, HttpStatusCode.NotFound, Status(404, "NotFound", $"secrets \"{patchName}\" not found"));
+                return;
+            }
+
+            lock (secret)
+            {
+                MergePatch(secret, JsonNode.Parse(body)!.AsObject());
+            }
+
+            await WriteAsync(context, HttpStatusCode.OK, secret.DeepClone());
+        }
+        else if (segments is ["api", "v1", "namespaces", var deleteSecretNs, "secrets", var deleteSecretName] && request.Method == "DELETE")
+        {
+            var removed = Secrets.TryRemove($"{deleteSecretNs}/{deleteSecretName}", out _);
+            await WriteAsync(context, removed ? HttpStatusCode.OK : HttpStatusCode.NotFound,
+                removed ? Status(200, null, null) : Status(404, "NotFound", $"secrets \"{deleteSecretName}\" not found"));
+        }
+        else if (segments is ["api", "v1", "namespaces", var listSecretNs, "secrets"] && request.Method == "GET")
+        {
+            var items = Secrets.Where(j => j.Key.StartsWith(listSecretNs + "/", StringComparison.Ordinal) && Matches(j.Value["metadata"]?["labels"], recorded.Query.GetValueOrDefault("labelSelector")))
+                .Select(j => j.Value.DeepClone()).ToArray();
+            await WriteAsync(context, HttpStatusCode.OK, new JsonObject { ["apiVersion"] = "v1", ["kind"] = "SecretList", ["metadata"] = new JsonObject(), ["items"] = new JsonArray(items) });
         }
         else if (segments is ["api", "v1", "namespaces", var podNs, "pods"] && request.Method == "GET")
         {
@@ -158,6 +236,26 @@ internal sealed class FakeKubernetesApi : IAsyncDisposable
                 ["containerStatuses"] = new JsonArray(new JsonObject { ["name"] = "bot", ["image"] = image, ["ready"] = PodsStarted, ["restartCount"] = 0, ["imageID"] = "", ["state"] = state }),
             },
         };
+    }
+
+    /// <summary>RFC 7386: objects merge recursively, null removes a member, anything else replaces it.</summary>
+    private static void MergePatch(JsonObject target, JsonObject patch)
+    {
+        foreach (var (key, value) in patch.ToList())
+        {
+            if (value is null)
+            {
+                target.Remove(key);
+            }
+            else if (value is JsonObject patchObject && target[key] is JsonObject targetObject)
+            {
+                MergePatch(targetObject, patchObject);
+            }
+            else
+            {
+                target[key] = value.DeepClone();
+            }
+        }
     }
 
     /// <summary>Equality selectors only (`a=b,c=d`): all the platform uses.</summary>

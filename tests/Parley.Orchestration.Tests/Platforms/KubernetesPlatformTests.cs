@@ -17,10 +17,15 @@ public sealed class KubernetesPlatformTests
         ["BOT_TOKEN"] = "pbt_secret",
         ["PARLEY_API_URL"] = "http://parley-api.parley:3001",
         ["S3_BUCKET_NAME"] = "recordings",
+        ["AWS_ACCESS_KEY_ID"] = "AKIDEXAMPLE",
+        ["AWS_SECRET_ACCESS_KEY"] = "aws-secret-value",
     };
 
+    /// <summary>What BotEnvironment marks as credentials besides BOT_TOKEN (settings declared secret).</summary>
+    private static readonly HashSet<string> SecretNames = ["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"];
+
     private static BotDeploymentRequest Request(string botId, string platform = "zoom") =>
-        new(botId, platform, new Dictionary<string, string>(Environment) { ["BOT_ID"] = botId });
+        new(botId, platform, new Dictionary<string, string>(Environment) { ["BOT_ID"] = botId }, SecretNames);
 
     private static KubernetesPlatform Platform(FakeKubernetesApi api, Action<Dictionary<string, string>>? settings = null)
     {
@@ -83,11 +88,45 @@ public sealed class KubernetesPlatformTests
         Assert.Equal(2m, KubernetesOptions.ParseQuantity((string)resources["limits"]!["cpu"]!));
         Assert.Equal(512m * 1024 * 1024, KubernetesOptions.ParseQuantity((string)resources["requests"]!["memory"]!));
         Assert.Equal(3m * 1024 * 1024 * 1024, KubernetesOptions.ParseQuantity((string)resources["limits"]!["memory"]!));
-        var env = container["env"]!.AsArray().ToDictionary(e => (string)e!["name"]!, e => (string?)e!["value"]);
-        Assert.Equal(botId, env["BOT_ID"]);
-        Assert.Equal("pbt_secret", env["BOT_TOKEN"]);
-        Assert.Equal("http://parley-api.parley:3001", env["PARLEY_API_URL"]);
-        Assert.Equal("recordings", env["S3_BUCKET_NAME"]);
+        var env = container["env"]!.AsArray().ToDictionary(e => (string)e!["name"]!, e => e!);
+        Assert.Equal(botId, (string?)env["BOT_ID"]["value"]);
+        Assert.Equal("http://parley-api.parley:3001", (string?)env["PARLEY_API_URL"]["value"]);
+        Assert.Equal("recordings", (string?)env["S3_BUCKET_NAME"]["value"]);
+        // Credentials are references to the bot's Secret, never values in the Job.
+        foreach (var name in new[] { "BOT_TOKEN", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY" })
+        {
+            Assert.Null(env[name]["value"]);
+            var reference = env[name]["valueFrom"]!["secretKeyRef"]!;
+            Assert.Equal(identifier, (string?)reference["name"]);
+            Assert.Equal(name, (string?)reference["key"]);
+        }
+
+        Assert.DoesNotContain("pbt_secret", post.Body, StringComparison.Ordinal);
+        Assert.DoesNotContain("aws-secret-value", post.Body, StringComparison.Ordinal);
+        Assert.DoesNotContain("AKIDEXAMPLE", post.Body, StringComparison.Ordinal);
+
+        // The Secret: created before the Job, same name and labels, the credentials only.
+        var secretPost = Assert.Single(api.Where("POST", "/secrets"));
+        Assert.Equal("/api/v1/namespaces/bots/secrets", secretPost.Path);
+        Assert.True(Array.IndexOf(api.Requests.ToArray(), secretPost) < Array.IndexOf(api.Requests.ToArray(), post), "the Secret exists before the Job");
+        var secret = JsonNode.Parse(secretPost.Body)!;
+        Assert.Equal(identifier, (string?)secret["metadata"]!["name"]);
+        Assert.Equal("bots", (string?)secret["metadata"]!["namespace"]);
+        Assert.Equal("Opaque", (string?)secret["type"]);
+        Assert.Equal(botId, (string?)secret["metadata"]!["labels"]!["parley.dev/bot-id"]);
+        var data = secret["stringData"]!.AsObject().ToDictionary(e => e.Key, e => (string?)e.Value);
+        Assert.Equal(new Dictionary<string, string?> { ["BOT_TOKEN"] = "pbt_secret", ["AWS_ACCESS_KEY_ID"] = "AKIDEXAMPLE", ["AWS_SECRET_ACCESS_KEY"] = "aws-secret-value" }, data);
+
+        // Then owned by the Job (its uid known once created), so Kubernetes deletes it with the Job.
+        var patch = Assert.Single(api.Where("PATCH", "/secrets/" + identifier));
+        Assert.Equal("/api/v1/namespaces/bots/secrets/" + identifier, patch.Path);
+        var stored = api.Secrets["bots/" + identifier];
+        var owner = Assert.Single(stored["metadata"]!["ownerReferences"]!.AsArray())!;
+        Assert.Equal("batch/v1", (string?)owner["apiVersion"]);
+        Assert.Equal("Job", (string?)owner["kind"]);
+        Assert.Equal(identifier, (string?)owner["name"]);
+        Assert.Equal((string?)api.Jobs["bots/" + identifier]["metadata"]!["uid"], (string?)owner["uid"]);
+        Assert.Equal("pbt_secret", (string?)stored["stringData"]!["BOT_TOKEN"]); // the patch kept the data
 
         // A meeting platform without its own image uses K8S_IMAGE_REPOSITORY.
         await platform.DeployAsync(Request("0193a1b2-c3d4-7e5f-8a9b-000000000002", "meet"), CancellationToken.None);
@@ -115,7 +154,70 @@ public sealed class KubernetesPlatformTests
             Assert.Equal("Background", d.Query["propagationPolicy"]);
         });
         Assert.Empty(api.Jobs);
+        Assert.Empty(api.Secrets);
+        Assert.Contains(api.Where("DELETE", "/secrets/parley-bot-bot-1"), d => d.Path == "/api/v1/namespaces/parley-bots/secrets/parley-bot-bot-1");
     }
+
+    [Fact]
+    public async Task Secrets_go_with_their_job_and_reconciliation_removes_old_secrets_without_one()
+    {
+        await using var api = await FakeKubernetesApi.StartAsync();
+        using var platform = Platform(api);
+        var identifier = await platform.DeployAsync(Request("bot-1"), CancellationToken.None);
+        Assert.True(api.Secrets.ContainsKey("parley-bots/" + identifier));
+
+        // Kubernetes' garbage collector: the owned Secret goes with the Job (TTL after it finished).
+        api.Jobs.Clear();
+        var job = await platform.DeployAsync(Request("bot-2"), CancellationToken.None);
+        Assert.True((await Delete(api, job)).IsSuccessStatusCode);
+        Assert.False(api.Secrets.ContainsKey("parley-bots/" + job));
+
+        // Left by a deployment that died between the Secret and the Job: removed once old enough, and only then.
+        api.Secrets["parley-bots/parley-bot-old"] = Orphan("parley-bot-old", DateTime.UtcNow.AddHours(-1));
+        api.Secrets["parley-bots/parley-bot-new"] = Orphan("parley-bot-new", DateTime.UtcNow);
+
+        await platform.ListAsync(CancellationToken.None);
+
+        Assert.False(api.Secrets.ContainsKey("parley-bots/parley-bot-old"));
+        Assert.True(api.Secrets.ContainsKey("parley-bots/parley-bot-new"));
+        // The Secret of bot-1 lost its Job above but still has its owner: the garbage collector's, not ours.
+        Assert.True(api.Secrets.ContainsKey("parley-bots/" + identifier));
+        Assert.Equal("app.kubernetes.io/name=parley-bot", api.Where("GET", "/secrets").Last().Query["labelSelector"]);
+    }
+
+    [Fact]
+    public async Task A_job_that_cannot_be_created_takes_its_secret_with_it()
+    {
+        await using var api = await FakeKubernetesApi.StartAsync();
+        using var platform = Platform(api, s => s["K8S_NAMESPACE"] = "missing");
+        api.RefuseJobs = true;
+
+        await Assert.ThrowsAsync<InvalidOperationException>(() => platform.DeployAsync(Request("bot-1"), CancellationToken.None));
+
+        Assert.Single(api.Where("POST", "/secrets"));
+        Assert.Single(api.Where("DELETE", "/secrets/parley-bot-bot-1"));
+        Assert.Empty(api.Secrets);
+    }
+
+    private static async Task<HttpResponseMessage> Delete(FakeKubernetesApi api, string job)
+    {
+        using var client = new HttpClient();
+        return await client.DeleteAsync(new Uri(api.Address, $"/apis/batch/v1/namespaces/parley-bots/jobs/{job}"));
+    }
+
+    private static JsonObject Orphan(string name, DateTime created) => new()
+    {
+        ["apiVersion"] = "v1",
+        ["kind"] = "Secret",
+        ["metadata"] = new JsonObject
+        {
+            ["name"] = name,
+            ["namespace"] = "parley-bots",
+            ["creationTimestamp"] = created.ToString("yyyy-MM-ddTHH:mm:ssZ", System.Globalization.CultureInfo.InvariantCulture),
+            ["labels"] = new JsonObject { ["app.kubernetes.io/name"] = "parley-bot" },
+        },
+        ["stringData"] = new JsonObject { ["BOT_TOKEN"] = "pbt_old" },
+    };
 
     [Fact]
     public async Task List_returns_running_jobs_and_reports_each_finished_job_once()
@@ -219,10 +321,12 @@ public sealed class KubernetesPlatformTests
         Assert.Equal("k8s", deployed.DeploymentPlatform);
         Assert.Equal(KubernetesPlatform.JobName(id), deployed.DeploymentIdentifier);
         var env = JsonNode.Parse(Assert.Single(api.Where("POST", "/jobs")).Body)!["spec"]!["template"]!["spec"]!["containers"]![0]!["env"]!.AsArray()
-            .ToDictionary(e => (string)e!["name"]!, e => (string?)e!["value"]);
-        Assert.Equal(id, env["BOT_ID"]);
-        Assert.StartsWith("pbt", env["BOT_TOKEN"], StringComparison.Ordinal);
-        Assert.False(string.IsNullOrEmpty(env["PARLEY_API_URL"]));
+            .ToDictionary(e => (string)e!["name"]!, e => e!);
+        Assert.Equal(id, (string?)env["BOT_ID"]["value"]);
+        Assert.False(string.IsNullOrEmpty((string?)env["PARLEY_API_URL"]["value"]));
+        Assert.Equal(deployed.DeploymentIdentifier, (string?)env["BOT_TOKEN"]["valueFrom"]!["secretKeyRef"]!["name"]);
+        var secret = api.Secrets["parley-bots/" + deployed.DeploymentIdentifier];
+        Assert.StartsWith("pbt", (string?)secret["stringData"]!["BOT_TOKEN"], StringComparison.Ordinal);
 
         api.Finish(deployed.DeploymentIdentifier!, succeeded: false);
 

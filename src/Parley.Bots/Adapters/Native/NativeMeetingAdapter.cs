@@ -36,6 +36,11 @@ public sealed partial class NativeMeetingAdapter : IMeetingAdapter
     private IMeetingEventSink? _events;
     private string? _lastSpeaker;
     private volatile bool _leaving;
+    private volatile SubscribeRtxRepair _rtx = SubscribeRtxRepair.Empty;
+    private double? _aloneSince;
+
+    [ThreadStatic]
+    private static byte[]? t_rtxScratch;
 
     /// <param name="deliver">What happens to the finished recording folder (compose and upload); null: the default delivery.</param>
     public NativeMeetingAdapter(MeetingAdapterContext context, Func<string, CancellationToken, Task>? deliver = null)
@@ -120,6 +125,9 @@ public sealed partial class NativeMeetingAdapter : IMeetingAdapter
 
         await client.LeaveAsync(CancellationToken.None).ConfigureAwait(false);
         var directory = StopRecording();
+        // Out of the call: the runtime's leave grace no longer applies to the composition and upload that follow
+        // (minutes for a long meeting on a busy machine).
+        events.StatusChanged(BotStatus.CallEnded);
         if (directory is not null)
         {
             await (_deliver ?? DeliverAsync)(directory, cancellationToken).ConfigureAwait(false);
@@ -219,6 +227,14 @@ public sealed partial class NativeMeetingAdapter : IMeetingAdapter
         {
             if (_humans.TryRemove(id, out var gone))
             {
+                lock (_gate)
+                {
+                    if (_humans.IsEmpty && _session is { } session)
+                    {
+                        _aloneSince = session.ElapsedSeconds;
+                    }
+                }
+
                 _events?.ParticipantLeft(gone);
             }
         };
@@ -274,6 +290,7 @@ public sealed partial class NativeMeetingAdapter : IMeetingAdapter
         };
         client.SubscriptionChanged += (_, added, removed) =>
         {
+            _rtx = SubscribeRtxRepair.FromOffer(client.SubscribeConnection?.RemoteDescription);
             foreach (var track in removed)
             {
                 if (track.Tag is TrackRecorder recorder)
@@ -291,7 +308,7 @@ public sealed partial class NativeMeetingAdapter : IMeetingAdapter
         {
             if (track.Tag is TrackRecorder recorder)
             {
-                recorder.OnRtpPacket(packet);
+                OnTrackRtp(_rtx, track, recorder, packet);
             }
         };
         client.SubscribeRtcpReceived += OnSubscribeRtcp;
@@ -311,10 +328,35 @@ public sealed partial class NativeMeetingAdapter : IMeetingAdapter
 
         var p = new MeetingParticipant(participant.ParticipantId, participant.Name ?? participant.Identity ?? participant.ParticipantId);
         _session?.AddParticipant(p);
+        lock (_gate)
+        {
+            _aloneSince = null;
+        }
+
         if (_humans.TryAdd(p.Id, p))
         {
             _events?.ParticipantJoined(p);
         }
+    }
+
+    /// <summary>
+    /// RTP of a recorded track: RTX retransmissions (what the SFU sends on the RTX SSRC in answer to our NACKs) are
+    /// unwrapped into the original packet first; RTX padding is dropped. Socket thread; no allocation per packet.
+    /// </summary>
+    internal static void OnTrackRtp(SubscribeRtxRepair rtx, SubscribedTrack track, TrackRecorder recorder, ReadOnlySpan<byte> packet)
+    {
+        var scratch = t_rtxScratch ??= new byte[2048];
+        if (rtx.TryUnwrap(track.Mid, packet, track.Ssrc ?? recorder.MediaSsrc, scratch, out var length))
+        {
+            if (length > 0)
+            {
+                recorder.OnRtpPacket(scratch.AsSpan(0, length));
+            }
+
+            return;
+        }
+
+        recorder.OnRtpPacket(packet);
     }
 
     private void StartRecording(JoinedInfo joined)
@@ -442,15 +484,22 @@ public sealed partial class NativeMeetingAdapter : IMeetingAdapter
         }
     }
 
-    /// <summary>Stops every recorder and the session (files finished, manifest final); returns the folder once.</summary>
+    /// <summary>
+    /// Stops every recorder and the session (files finished, manifest final); returns the folder once. When everyone
+    /// else had left (the bot waited out everyone_left_timeout, or was told to leave while alone), the recording
+    /// ends when the last participant left: the time the bot spent alone holds nothing worth delivering, and a
+    /// 20 s meeting gives a 20 s recording whatever the timeout (issue 7's end-to-end test).
+    /// </summary>
     private string? StopRecording()
     {
         RecordingSession? session;
+        double? endAt;
         lock (_gate)
         {
             session = _session;
             _session = null;
             _recorders.Clear();
+            endAt = _humans.IsEmpty ? _aloneSince : null;
         }
 
         if (session is null)
@@ -458,7 +507,7 @@ public sealed partial class NativeMeetingAdapter : IMeetingAdapter
             return null;
         }
 
-        session.Stop();
+        session.Stop(endAt);
         return session.Directory;
     }
 

@@ -13,7 +13,10 @@ namespace Parley.Orchestration.Platforms.Kubernetes;
 /// Bots as Kubernetes Jobs: one batch/v1 Job per bot in K8S_NAMESPACE running `parley bot run`. The Job is
 /// the whole state (found again by its labels after a restart or from another replica), never retried
 /// (`backoffLimit: 0`: a bot that crashed must not join the meeting twice) and removed by Kubernetes
-/// K8S_JOB_TTL_SECONDS after it finished, which keeps its pod's log readable for a while.
+/// K8S_JOB_TTL_SECONDS after it finished, which keeps its pod's log readable for a while. The bot's
+/// credentials (BOT_TOKEN, secret storage settings) are not written into the Job, which anyone who may read
+/// Jobs or pods sees: they go into a Secret of the same name that the container reads through secretKeyRef,
+/// owned by the Job (ownerReferences) so Kubernetes deletes it with the Job.
 /// </summary>
 public sealed partial class KubernetesPlatform : IBotPlatform, IDisposable
 {
@@ -26,6 +29,13 @@ public sealed partial class KubernetesPlatform : IBotPlatform, IDisposable
     public const string BotIdLabel = "parley.dev/bot-id";
 
     private const string JobPrefix = "parley-bot-";
+
+    /// <summary>
+    /// A bot Secret without an owner and without its Job this long after its creation was left by a
+    /// deployment that died between the two creations (or whose owner patch failed): removed. Far above the
+    /// milliseconds between creating the Secret and the Job, so a deployment in flight is never touched.
+    /// </summary>
+    private static readonly TimeSpan OrphanSecretAge = TimeSpan.FromMinutes(10);
 
     private readonly KubernetesOptions _options;
     private readonly ILogger<KubernetesPlatform> _logger;
@@ -57,17 +67,18 @@ public sealed partial class KubernetesPlatform : IBotPlatform, IDisposable
         ArgumentNullException.ThrowIfNull(request);
         var image = _options.ImageFor(request.MeetingPlatform);
         var job = BuildJob(request, image);
+        var secret = BuildSecret(request);
         var name = job.Metadata.Name;
         if (!_options.ImagePullLockEnabled)
         {
-            await CreateAsync(job, cancellationToken).ConfigureAwait(false);
+            await CreateAsync(job, secret, cancellationToken).ConfigureAwait(false);
             return name;
         }
 
         var pull = _images.GetOrAdd(image, _ => new ImagePullState());
         if (pull.Started)
         {
-            await CreateAsync(job, cancellationToken).ConfigureAwait(false);
+            await CreateAsync(job, secret, cancellationToken).ConfigureAwait(false);
             return name;
         }
 
@@ -81,7 +92,7 @@ public sealed partial class KubernetesPlatform : IBotPlatform, IDisposable
                 pull.Started = true;
             }
 
-            await CreateAsync(job, cancellationToken).ConfigureAwait(false);
+            await CreateAsync(job, secret, cancellationToken).ConfigureAwait(false);
             if (!pull.Started)
             {
                 LogWaitingForPull(_logger, request.BotId, image);
@@ -110,6 +121,27 @@ public sealed partial class KubernetesPlatform : IBotPlatform, IDisposable
         catch (HttpOperationException ex) when (ex.Response.StatusCode == HttpStatusCode.NotFound)
         {
             // Already gone (TTL, a previous cancel, another replica).
+        }
+
+        // The garbage collector removes an owned Secret with its Job; this covers one whose owner was never
+        // set (the patch failed) and does not wait for the collector.
+        await DeleteSecretAsync(name, cancellationToken).ConfigureAwait(false);
+    }
+
+    private async Task DeleteSecretAsync(string? name, CancellationToken cancellationToken)
+    {
+        if (name is null)
+        {
+            return;
+        }
+
+        try
+        {
+            await _client.Value.CoreV1.DeleteNamespacedSecretAsync(name, _options.Namespace, cancellationToken: cancellationToken).ConfigureAwait(false);
+        }
+        catch (HttpOperationException ex) when (ex.Response.StatusCode == HttpStatusCode.NotFound)
+        {
+            // Gone with its Job, or never created (a bot without credentials).
         }
     }
 
@@ -156,7 +188,27 @@ public sealed partial class KubernetesPlatform : IBotPlatform, IDisposable
             ResourceEnded?.Invoke(end);
         }
 
+        await RemoveOrphanSecretsAsync(names, cancellationToken).ConfigureAwait(false);
         return running;
+    }
+
+    /// <summary>Bot Secrets with neither an owner nor a Job of their name, older than <see cref="OrphanSecretAge"/>.</summary>
+    private async Task RemoveOrphanSecretsAsync(HashSet<string> jobs, CancellationToken cancellationToken)
+    {
+        var secrets = await _client.Value.CoreV1.ListNamespacedSecretAsync(_options.Namespace, labelSelector: $"{NameLabel}={NameLabelValue}", cancellationToken: cancellationToken).ConfigureAwait(false);
+        var cutoff = DateTime.UtcNow - OrphanSecretAge;
+        foreach (var secret in secrets.Items)
+        {
+            var name = secret.Metadata.Name;
+            if (jobs.Contains(name) || secret.Metadata.OwnerReferences is { Count: > 0 } || secret.Metadata.DeletionTimestamp is not null
+                || secret.Metadata.CreationTimestamp is not { } created || created.ToUniversalTime() > cutoff)
+            {
+                continue;
+            }
+
+            LogOrphanSecret(_logger, name);
+            await DeleteSecretAsync(name, cancellationToken).ConfigureAwait(false);
+        }
     }
 
     /// <summary>`parley-bot-{bot id}`: the whole id, since the first characters of a v7 id are its timestamp.</summary>
@@ -175,28 +227,50 @@ public sealed partial class KubernetesPlatform : IBotPlatform, IDisposable
         return head.Length == 0 ? JobPrefix + hash : $"{JobPrefix}{head}-{hash}";
     }
 
+    /// <summary>The bot's credentials as a Secret named like its Job; null when it has none.</summary>
+    internal V1Secret? BuildSecret(BotDeploymentRequest request)
+    {
+        var data = request.Environment.Where(e => request.IsSecret(e.Key)).ToDictionary(e => e.Key, e => e.Value, StringComparer.Ordinal);
+        if (data.Count == 0)
+        {
+            return null;
+        }
+
+        return new V1Secret
+        {
+            ApiVersion = "v1",
+            Kind = "Secret",
+            Type = "Opaque",
+            Metadata = new V1ObjectMeta
+            {
+                Name = JobName(request.BotId),
+                NamespaceProperty = _options.Namespace,
+                Labels = Labels(request.BotId),
+                Annotations = new Dictionary<string, string>(StringComparer.Ordinal) { [BotIdLabel] = request.BotId },
+            },
+            StringData = data,
+        };
+    }
+
     internal V1Job BuildJob(BotDeploymentRequest request, string image)
     {
-        var labels = new Dictionary<string, string>(StringComparer.Ordinal)
-        {
-            [NameLabel] = NameLabelValue,
-            ["app.kubernetes.io/managed-by"] = "parley",
-            // Label values are limited (63 characters, few symbols); the annotation keeps the exact id.
-            [BotIdLabel] = LabelValue(request.BotId),
-        };
+        var labels = Labels(request.BotId);
         var annotations = new Dictionary<string, string>(StringComparer.Ordinal)
         {
             [BotIdLabel] = request.BotId,
             ["parley.dev/meeting-platform"] = request.MeetingPlatform,
         };
+        var secretName = JobName(request.BotId);
         var container = new V1Container
         {
             Name = "bot",
             Image = image,
             Command = ["parley"],
             Args = ["bot", "run", "--bot-id", request.BotId],
-            // BOT_TOKEN is only valid for this bot and until it ends; the namespace is the bots' own.
-            Env = request.Environment.OrderBy(e => e.Key, StringComparer.Ordinal).Select(e => new V1EnvVar { Name = e.Key, Value = e.Value }).ToList(),
+            // Credentials by reference to the bot's Secret (BuildSecret), the rest as plain values.
+            Env = request.Environment.OrderBy(e => e.Key, StringComparer.Ordinal).Select(e => request.IsSecret(e.Key)
+                ? new V1EnvVar { Name = e.Key, ValueFrom = new V1EnvVarSource { SecretKeyRef = new V1SecretKeySelector { Name = secretName, Key = e.Key, Optional = false } } }
+                : new V1EnvVar { Name = e.Key, Value = e.Value }).ToList(),
             Resources = new V1ResourceRequirements
             {
                 Requests = new Dictionary<string, ResourceQuantity>
@@ -240,20 +314,101 @@ public sealed partial class KubernetesPlatform : IBotPlatform, IDisposable
         };
     }
 
-    private async Task CreateAsync(V1Job job, CancellationToken cancellationToken)
+    private static Dictionary<string, string> Labels(string botId) => new(StringComparer.Ordinal)
     {
+        [NameLabel] = NameLabelValue,
+        ["app.kubernetes.io/managed-by"] = "parley",
+        // Label values are limited (63 characters, few symbols); the annotation keeps the exact id.
+        [BotIdLabel] = LabelValue(botId),
+    };
+
+    /// <summary>
+    /// The Secret first (so the pod never starts without it), then the Job, then the Job becomes the Secret's
+    /// owner (its uid exists only now). A Job that cannot be created takes its Secret with it; a failed owner
+    /// patch only leaves the Secret to CancelAsync and reconciliation.
+    /// </summary>
+    private async Task CreateAsync(V1Job job, V1Secret? secret, CancellationToken cancellationToken)
+    {
+        var botId = BotIdOf(job) ?? "";
+        if (secret is not null)
+        {
+            await CreateSecretAsync(secret, cancellationToken).ConfigureAwait(false);
+        }
+
+        V1Job created;
         try
         {
-            await _client.Value.BatchV1.CreateNamespacedJobAsync(job, _options.Namespace, cancellationToken: cancellationToken).ConfigureAwait(false);
+            created = await _client.Value.BatchV1.CreateNamespacedJobAsync(job, _options.Namespace, cancellationToken: cancellationToken).ConfigureAwait(false);
         }
         catch (HttpOperationException ex)
         {
+            // A Job of that name already exists (another attempt for this bot): the Secret is its.
+            if (ex.Response.StatusCode != HttpStatusCode.Conflict)
+            {
+                await DeleteSecretAsync(secret?.Metadata.Name, CancellationToken.None).ConfigureAwait(false);
+            }
+
             // The API server's own message (quota exceeded, forbidden, namespace missing) is what an
             // operator needs; the exception's is only the status code.
             throw new InvalidOperationException($"Kubernetes refused Job {job.Metadata.Name} in {_options.Namespace}: {(int)ex.Response.StatusCode} {ex.Response.Content}", ex);
         }
+        catch
+        {
+            await DeleteSecretAsync(secret?.Metadata.Name, CancellationToken.None).ConfigureAwait(false);
+            throw;
+        }
 
-        LogCreated(_logger, BotIdOf(job) ?? "", job.Metadata.Name, job.Spec.Template.Spec.Containers[0].Image);
+        LogCreated(_logger, botId, job.Metadata.Name, job.Spec.Template.Spec.Containers[0].Image);
+        if (secret is not null)
+        {
+            await SetOwnerAsync(secret.Metadata.Name, created, botId, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Creates the bot's Secret, replacing one a previous attempt for the same bot left (its token is void).</summary>
+    private async Task CreateSecretAsync(V1Secret secret, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await _client.Value.CoreV1.CreateNamespacedSecretAsync(secret, _options.Namespace, cancellationToken: cancellationToken).ConfigureAwait(false);
+        }
+        catch (HttpOperationException ex) when (ex.Response.StatusCode == HttpStatusCode.Conflict)
+        {
+            await _client.Value.CoreV1.ReplaceNamespacedSecretAsync(secret, secret.Metadata.Name, _options.Namespace, cancellationToken: cancellationToken).ConfigureAwait(false);
+        }
+        catch (HttpOperationException ex)
+        {
+            throw new InvalidOperationException($"Kubernetes refused Secret {secret.Metadata.Name} in {_options.Namespace}: {(int)ex.Response.StatusCode} {ex.Response.Content}", ex);
+        }
+    }
+
+    private async Task SetOwnerAsync(string secretName, V1Job job, string botId, CancellationToken cancellationToken)
+    {
+        var uid = job.Metadata?.Uid;
+        try
+        {
+            if (string.IsNullOrEmpty(uid))
+            {
+                throw new InvalidOperationException("the created Job has no uid");
+            }
+
+            // A JSON merge patch (RFC 7386) of ownerReferences alone, every field set: a null would delete.
+            var patch = new
+            {
+                metadata = new
+                {
+                    ownerReferences = new[]
+                    {
+                        new { apiVersion = "batch/v1", kind = "Job", name = job.Metadata!.Name, uid, controller = false, blockOwnerDeletion = false },
+                    },
+                },
+            };
+            await _client.Value.CoreV1.PatchNamespacedSecretAsync(new V1Patch(patch, V1Patch.PatchType.MergePatch), secretName, _options.Namespace, cancellationToken: cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is HttpOperationException or InvalidOperationException)
+        {
+            LogOwnerFailed(_logger, botId, secretName, ex.Message);
+        }
     }
 
     /// <summary>
@@ -389,4 +544,10 @@ public sealed partial class KubernetesPlatform : IBotPlatform, IDisposable
 
     [LoggerMessage(EventId = 4113, Level = LogLevel.Information, Message = "Bot {BotId}: Kubernetes Job {Job} finished ({Detail})")]
     private static partial void LogFinished(ILogger logger, string botId, string job, string detail);
+
+    [LoggerMessage(EventId = 4114, Level = LogLevel.Warning, Message = "Bot {BotId}: could not make Job {Secret} the owner of its Secret ({Error}); the Secret is deleted on cancel or by reconciliation instead")]
+    private static partial void LogOwnerFailed(ILogger logger, string botId, string secret, string error);
+
+    [LoggerMessage(EventId = 4115, Level = LogLevel.Information, Message = "Kubernetes Secret {Secret} has no Job: deleting it")]
+    private static partial void LogOrphanSecret(ILogger logger, string secret);
 }
