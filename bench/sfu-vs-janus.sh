@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Side-by-side SFU benchmark (issue 8): Parley's SFU and Janus VideoRoom, same CPU budget, same load.
 #
-#   bench/sfu-vs-janus.sh [--duration S] [--cores LIST] [--scenarios abc] [--ramp N]   (WARMUP=S: unmeasured warm-up run of each scenario, default 10)
+#   bench/sfu-vs-janus.sh [--duration S] [--cores LIST] [--scenarios abcd] [--ramp N]   (WARMUP=S: unmeasured warm-up run of each scenario, default 10)
 #
 # Runs inside a private network namespace (unshare -n) so that nothing leaves the machine: lo for Parley
 # and the clients, and a veth pair carrying 127.0.0.2/32 for Janus (Debian's janus 1.1.2 skips loopback
@@ -10,7 +10,8 @@
 # each scenario. The load generator (`parley loadtest`) runs on the remaining core(s).
 #
 # Scenarios: (a) 10-person meeting, everyone audio + 500 kbit/s video; (b) 1 publisher → 200 subscribers,
-# audio + video; (c) 50-person meeting, everyone audio, 10 also video.
+# audio + video; (c) 50-person meeting, everyone audio, 10 also video; (d) as (c) with two open microphones
+# and 48 muted ones (what a large meeting looks like; muted microphones send digital silence).
 # Prints per scenario: packets the server sent (Parley's counter; Janus's veth TX) and the clients received,
 # server CPU seconds, sent packets per CPU-second, the ratio Parley/Janus of that, and the clients' loss and
 # delay. Each server gets an unmeasured warm-up run of each scenario first (WARMUP seconds, default 10). Janus is
@@ -19,7 +20,7 @@ set -euo pipefail
 
 DURATION=30
 CORES=0
-SCENARIOS=abc
+SCENARIOS=abcd
 RAMP=20
 while [[ $# -gt 0 ]]; do
   case "$1" in
@@ -27,7 +28,7 @@ while [[ $# -gt 0 ]]; do
     --cores) CORES=$2; shift 2 ;;
     --scenarios) SCENARIOS=$2; shift 2 ;;
     --ramp) RAMP=$2; shift 2 ;;
-    *) echo "usage: $0 [--duration S] [--cores LIST] [--scenarios abc] [--ramp N]" >&2; exit 2 ;;
+    *) echo "usage: $0 [--duration S] [--cores LIST] [--scenarios abcd] [--ramp N]" >&2; exit 2 ;;
   esac
 done
 
@@ -116,6 +117,7 @@ scenario_args() {
     a) echo "--publishers 10:av --subscribers 0 --video-bitrate 500" ;;
     b) echo "--publishers 1:av --subscribers 200 --video-bitrate 500" ;;
     c) echo "--publishers 40:audio,10:av --subscribers 0 --video-bitrate 500" ;;
+    d) echo "--publishers 40:audio,10:av --subscribers 0 --video-bitrate 500 --talkers 2" ;;
   esac
 }
 
