@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Side-by-side SFU benchmark (issue 8): Parley's SFU and Janus VideoRoom, same CPU budget, same load.
 #
-#   bench/sfu-vs-janus.sh [--duration S] [--cores LIST] [--scenarios abc] [--ramp N]   (WARMUP=S: unmeasured warm-up, default 10)
+#   bench/sfu-vs-janus.sh [--duration S] [--cores LIST] [--scenarios abcd] [--ramp N]   (WARMUP=S: unmeasured warm-up run of each scenario, default 10)
 #
 # Runs inside a private network namespace (unshare -n) so that nothing leaves the machine: lo for Parley
 # and the clients, and a veth pair carrying 127.0.0.2/32 for Janus (Debian's janus 1.1.2 skips loopback
@@ -10,16 +10,17 @@
 # each scenario. The load generator (`parley loadtest`) runs on the remaining core(s).
 #
 # Scenarios: (a) 10-person meeting, everyone audio + 500 kbit/s video; (b) 1 publisher → 200 subscribers,
-# audio + video; (c) 50-person meeting, everyone audio, 10 also video.
+# audio + video; (c) 50-person meeting, everyone audio, 10 also video; (d) as (c) with two open microphones
+# and 48 muted ones (what a large meeting looks like; muted microphones send digital silence).
 # Prints per scenario: packets the server sent (Parley's counter; Janus's veth TX) and the clients received,
 # server CPU seconds, sent packets per CPU-second, the ratio Parley/Janus of that, and the clients' loss and
-# delay. Both servers get an unmeasured warm-up first (WARMUP seconds of scenario a, default 10). Janus is
+# delay. Each server gets an unmeasured warm-up run of each scenario first (WARMUP seconds, default 10). Janus is
 # installed with apt-get when missing.
 set -euo pipefail
 
 DURATION=30
 CORES=0
-SCENARIOS=abc
+SCENARIOS=abcd
 RAMP=20
 while [[ $# -gt 0 ]]; do
   case "$1" in
@@ -27,7 +28,7 @@ while [[ $# -gt 0 ]]; do
     --cores) CORES=$2; shift 2 ;;
     --scenarios) SCENARIOS=$2; shift 2 ;;
     --ramp) RAMP=$2; shift 2 ;;
-    *) echo "usage: $0 [--duration S] [--cores LIST] [--scenarios abc] [--ramp N]" >&2; exit 2 ;;
+    *) echo "usage: $0 [--duration S] [--cores LIST] [--scenarios abcd] [--ramp N]" >&2; exit 2 ;;
   esac
 done
 
@@ -116,6 +117,7 @@ scenario_args() {
     a) echo "--publishers 10:av --subscribers 0 --video-bitrate 500" ;;
     b) echo "--publishers 1:av --subscribers 200 --video-bitrate 500" ;;
     c) echo "--publishers 40:audio,10:av --subscribers 0 --video-bitrate 500" ;;
+    d) echo "--publishers 40:audio,10:av --subscribers 0 --video-bitrate 500 --talkers 2" ;;
   esac
 }
 
@@ -152,16 +154,6 @@ print(s1 - s0, r["packets"]["received"], f"{cpu:.2f}", r["loss_percent"], r["del
 PY
 }
 
-# Warm-up, not measured: a long-running server has compiled its hot paths long before; Janus (C) needs none,
-# Parley's JIT does (tiered compilation, about 10 % of a core for the first ~10 s). Same load for both.
-for target in parley janus; do
-  if [[ $target == parley ]]; then url=http://127.0.0.1:3301; else url=http://127.0.0.1:8088/janus; fi
-  # shellcheck disable=SC2046
-  taskset -c "$CLIENT_CORES" $PARLEY loadtest --target "$target" --url "$url" $(scenario_args a) \
-    --duration "${WARMUP:-10}" --ramp "$RAMP" --json >"$WORK/$target-warmup.json" 2>"$WORK/$target-warmup.log" || true
-done
-sleep 2
-
 # sent = packets the server sent, received = packets the clients received (both include nothing the clients
 # sent); per CPU-second figures use the server's sends and its CPU time.
 printf '%-3s %-7s %9s %9s %8s %11s %8s %9s %9s %9s\n' "sc" "server" "sent" "received" "cpu_s" "sent/cpu_s" "loss_%" "delay_p50" "delay_p99" "clients"
@@ -169,6 +161,13 @@ for scenario in $(grep -o . <<<"$SCENARIOS"); do
   declare -A rate=()
   for target in parley janus; do
     if [[ $target == parley ]]; then url=http://127.0.0.1:3301; pid=$PARLEY_PID; else url=http://127.0.0.1:8088/janus; pid=$JANUS_PID; fi
+    # Warm-up, not measured: the same scenario once, so that the code it runs is compiled. A long-running
+    # server did that long ago; Janus (C) needs none, Parley's tiered JIT does (profiled: the JIT thread took
+    # 20-30 % of the server's CPU in the first minute of a scenario). Same load for both servers.
+    # shellcheck disable=SC2046
+    taskset -c "$CLIENT_CORES" $PARLEY loadtest --target "$target" --url "$url" $(scenario_args "$scenario") \
+      --duration "${WARMUP:-10}" --ramp "$RAMP" --json >"$WORK/$target-$scenario-warmup.json" 2>"$WORK/$target-$scenario-warmup.log" || true
+    sleep 2
     read -r sent packets cpu loss p50 p99 connected planned < <(run_one "$target" "$url" "$pid" "$scenario")
     per=$(python3 -c "print(f'{($sent / $cpu) if $cpu > 0 else 0:.0f}')")
     rate[$target]=$per

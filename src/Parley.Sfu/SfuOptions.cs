@@ -21,6 +21,9 @@ public sealed record SfuOptions
     /// <summary>SO_RCVBUF and SO_SNDBUF of each worker socket (RTC_SOCKET_BUFFER_BYTES); 0 keeps the kernel default.</summary>
     public int SocketBufferBytes { get; init; } = 8 * 1024 * 1024;
 
+    /// <summary>Do not forward audio packets marked as digital silence (RTC_DROP_SILENT_AUDIO).</summary>
+    public bool DropSilentAudio { get; init; } = true;
+
     /// <summary>The address the worker sockets bind to.</summary>
     public IPAddress ListenAddress { get; init; } = IPAddress.Any;
 

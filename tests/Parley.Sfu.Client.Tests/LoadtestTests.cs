@@ -63,6 +63,30 @@ public sealed class LoadtestLogicTests
         Assert.All(_sent, b => Assert.True(RtpPacket.TryParse(b, out var rtp) && rtp.TryGetExtension(5, out _) && rtp.TryGetExtension(1, out _)));
     }
 
+    [Theory]
+    [InlineData(true, true, 40)]
+    [InlineData(false, false, 127)]
+    public void A_talker_sends_speech_levels_and_a_muted_publisher_digital_silence(bool talking, bool voice, int level)
+    {
+        var publisher = new SyntheticPublisher(Layout() with { Talking = talking }, 500, Capture, (_, _) => SrtpResult.Ok);
+        publisher.Tick(1_000_000);
+        publisher.Tick(1_040_000);
+
+        var audio = _sent.Where(b => Ssrc(b) == 11).ToList();
+        Assert.Equal(3, audio.Count);
+        Assert.All(audio, b =>
+        {
+            Assert.True(RtpPacket.TryParse(b, out var rtp));
+            Assert.True(rtp.TryGetExtension(10, out var value));
+            Assert.True(RtpExtensionValues.TryReadAudioLevel(value, out var readVoice, out var readLevel));
+            Assert.Equal(voice, readVoice);
+            Assert.Equal(level, readLevel);
+        });
+        var settings = new LoadSettings { Url = new Uri("http://127.0.0.1:1"), Talkers = 2 };
+        Assert.Equal([true, true, false], Enumerable.Range(0, 3).Select(settings.IsTalker));
+        Assert.True((settings with { Talkers = null }).IsTalker(49));
+    }
+
     [Fact]
     public void A_keyframe_request_makes_the_next_frame_a_keyframe_and_simulcast_sends_each_layer_with_its_rid()
     {

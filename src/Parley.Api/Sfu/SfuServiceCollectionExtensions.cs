@@ -36,6 +36,7 @@ public static class SfuServiceCollectionExtensions
                     MinPort = rtc.MinPort,
                     MaxPort = rtc.MaxPort,
                     SocketBufferBytes = rtc.SocketBufferBytes,
+                    DropSilentAudio = rtc.DropSilentAudio,
                     ListenAddress = listen,
                     AnnouncedAddress = rtc.AnnouncedIp is { } announced ? IPAddress.Parse(announced) : null,
                     IceServers = ice,

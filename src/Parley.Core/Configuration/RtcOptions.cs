@@ -19,6 +19,9 @@ public sealed class RtcOptions : ISettingsValidation
     [Setting("RTC_SOCKET_BUFFER_BYTES", Description = "Receive and send buffer of each media worker's UDP socket; bursts of video from many publishers queue here while the worker thread is busy. The kernel caps it at net.core.rmem_max / wmem_max.", Min = 65536, Max = 268435456)]
     public int SocketBufferBytes { get; set; } = 8 * 1024 * 1024;
 
+    [Setting("RTC_DROP_SILENT_AUDIO", Description = "Do not forward audio packets marked as digital silence (RFC 6464 level 127, what a muted microphone sends); recording bots still receive them.")]
+    public bool DropSilentAudio { get; set; } = true;
+
     [Setting("RTC_LISTEN_IP", Description = "Address the media workers bind; default: HOST when it is an IP address, else 0.0.0.0.")]
     public string? ListenIp { get; set; }
 

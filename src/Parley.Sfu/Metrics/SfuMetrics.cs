@@ -13,6 +13,8 @@ public enum DropReason
     MalformedRtcp,
     /// <summary>A consumer skipped the packet (waiting for a keyframe, another layer, muted).</summary>
     Filtered,
+    /// <summary>Audio marked as digital silence (RFC 6464 level 127), not forwarded (RTC_DROP_SILENT_AUDIO).</summary>
+    Silence,
 }
 
 /// <summary>

@@ -81,20 +81,34 @@ public sealed partial class Participant
             layer.LastPacketMicroseconds = now;
             layer.Buffer.Store(packet, rtp.SequenceNumber, now);
             var keyframe = producer.IsVideo && IsKeyframe(producer, rtp);
+            var silent = false;
             if (keyframe)
             {
                 layer.KeyframeLimiter.OnKeyframe(nowMs);
             }
             else if (!producer.IsVideo && AudioLevelExtensionId != 0 && rtp.TryGetExtension(AudioLevelExtensionId, out var levelValue)
-                && RtpExtensionValues.TryReadAudioLevel(levelValue, out var voice, out var level) && !producer.Muted)
+                && RtpExtensionValues.TryReadAudioLevel(levelValue, out var voice, out var level))
             {
-                Room.Speakers.Observe(Id, level, voice, nowMs);
+                if (!producer.Muted)
+                {
+                    Room.Speakers.Observe(Id, level, voice, nowMs);
+                }
+
+                // RFC 6464 level 127 (-127 dBov) is digital silence: a muted microphone (track.enabled = false)
+                // still sends it 50 times a second. Not forwarding it (Jitsi Videobridge does the same) spares
+                // most of the audio of a large meeting, where nearly everyone is muted; the consumers renumber
+                // so subscribers see no loss, and the timestamp jump reads like Opus DTX to their jitter buffers.
+                silent = level == RtpExtensionValues.SilenceLevel && !voice && Room.DropSilentAudio;
+                if (silent)
+                {
+                    metrics.Drop(DropReason.Silence); // once per packet, whatever the number of consumers
+                }
             }
 
             var consumers = producer.Consumers;
             for (var i = 0; i < consumers.Length; i++)
             {
-                consumers[i].Forward(layer.Index, rtp, keyframe, worker.Scratch, now, metrics);
+                consumers[i].Forward(layer.Index, rtp, keyframe, silent, worker.Scratch, now, metrics);
             }
         }
     }

@@ -25,6 +25,9 @@ public sealed partial class Room : IWorkerTickable
     private long _nextLifecycleMicroseconds;
     private DateTimeOffset? _emptySince;
 
+    /// <summary>RTC_DROP_SILENT_AUDIO: silent audio packets are not forwarded (bots still get them).</summary>
+    internal bool DropSilentAudio => _engine.Options.DropSilentAudio;
+
     internal Room(SfuEngine engine, MeetingPolicy policy, SfuWorker worker, ILogger logger)
     {
         _engine = engine;

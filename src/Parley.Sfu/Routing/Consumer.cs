@@ -88,7 +88,11 @@ public sealed class Consumer
     /// Forwards one packet of layer <paramref name="layer"/>. <paramref name="scratch"/> is the worker's
     /// buffer (room for the SRTP tag). Returns false when the packet was filtered.
     /// </summary>
-    internal bool Forward(int layer, RtpPacket rtp, bool keyframe, Span<byte> scratch, long nowMicroseconds, SfuMetrics metrics)
+    /// <param name="silent">
+    /// Digital silence (audio level 127): dropped with the numbering kept continuous, except for recording
+    /// bots, which get every packet so their tracks need no gap filling.
+    /// </param>
+    internal bool Forward(int layer, RtpPacket rtp, bool keyframe, bool silent, Span<byte> scratch, long nowMicroseconds, SfuMetrics metrics)
     {
         if (!Negotiated || Closed || Producer.Muted || Subscriber.SubscribeConnection is not { } connection)
         {
@@ -109,7 +113,7 @@ public sealed class Consumer
             _vp8Switch = true;
         }
 
-        if (rtp.Payload.IsEmpty)
+        if (rtp.Payload.IsEmpty || (silent && !Subscriber.IsBot))
         {
             // Padding-only packets are bandwidth probes of the publisher's encoder: not worth forwarding.
             Rewriter.MarkDropped(rtp.SequenceNumber);

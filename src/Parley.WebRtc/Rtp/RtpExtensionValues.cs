@@ -84,5 +84,8 @@ public static class RtpExtensionValues
         return true;
     }
 
+    /// <summary>RFC 6464 §3: level 127 is -127 dBov, the value of digital silence.</summary>
+    public const byte SilenceLevel = 127;
+
     public static byte EncodeAudioLevel(bool voiceActivity, byte level) => (byte)((voiceActivity ? 0x80 : 0) | (level & 0x7F));
 }

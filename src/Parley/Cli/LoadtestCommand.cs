@@ -23,12 +23,13 @@ internal static class LoadtestCommand
         var duration = new Option<int>("--duration") { Description = "Seconds of steady state once everyone joined.", DefaultValueFactory = _ => 30 };
         var videoBitrate = new Option<int>("--video-bitrate") { Description = "Video bitrate per publisher in kbit/s (the top layer with --simulcast).", DefaultValueFactory = _ => 500 };
         var simulcast = new Option<bool>("--simulcast") { Description = "Publish video as three simulcast layers (rids q, h, f at 1/16, 1/4 and 1 of the bitrate)." };
+        var talkers = new Option<int?>("--talkers") { Description = "Publishers per meeting whose microphone is open; the others send a muted microphone's digital silence (audio level 127). Default: everyone talks." };
         var ramp = new Option<double>("--ramp") { Description = "Joins started per second.", DefaultValueFactory = _ => 10 };
         var json = new Option<bool>("--json") { Description = "Print the report as JSON on stdout (progress goes to stderr)." };
         var target = new Option<string>("--target") { Description = "parley or janus.", DefaultValueFactory = _ => "parley" };
         target.AcceptOnlyFromAmong("parley", "janus");
         var command = new Command("loadtest", "Drives many native WebRTC clients against an SFU (Parley, or Janus for comparison) and reports join time, loss, jitter and delay.");
-        foreach (var option in new Option[] { url, meetings, publishers, subscribers, duration, videoBitrate, simulcast, ramp, json, target })
+        foreach (var option in new Option[] { url, meetings, publishers, subscribers, duration, videoBitrate, simulcast, talkers, ramp, json, target })
         {
             command.Options.Add(option);
         }
@@ -50,6 +51,10 @@ internal static class LoadtestCommand
             Check(problems, "--subscribers", parse.GetValue(subscribers), 0, 10_000);
             Check(problems, "--duration", parse.GetValue(duration), 1, 86_400);
             Check(problems, "--video-bitrate", parse.GetValue(videoBitrate), 10, 50_000);
+            if (parse.GetValue(talkers) is { } t)
+            {
+                Check(problems, "--talkers", t, 0, 10_000);
+            }
             if (parse.GetValue(ramp) is var r && (double.IsNaN(r) || r <= 0 || r > 10_000))
             {
                 problems.Add($"--ramp {r.ToString(CultureInfo.InvariantCulture)}: expected joins per second, above 0 and at most 10000");
@@ -80,6 +85,7 @@ internal static class LoadtestCommand
                 Duration = TimeSpan.FromSeconds(parse.GetValue(duration)),
                 VideoBitrateKbps = parse.GetValue(videoBitrate),
                 Simulcast = parse.GetValue(simulcast),
+                Talkers = parse.GetValue(talkers),
                 Ramp = parse.GetValue(ramp),
                 Json = parse.GetValue(json),
             };

@@ -439,6 +439,7 @@ internal sealed class JanusParticipant(int meeting, int index, bool audio, bool 
             AbsSendTimeExtension = Extension(RtpExtensionUri.AbsSendTime),
             TransportCcExtension = Extension(RtpExtensionUri.TransportWideCc),
             AudioLevelExtension = Extension(RtpExtensionUri.AudioLevel),
+            Talking = settings.IsTalker(Index),
         };
         var publisher = new SyntheticPublisher(layout, settings.VideoBitrateKbps, _publish.SendRtp, _publish.SendRtcp);
         _publish.RtcpReceived += packet =>

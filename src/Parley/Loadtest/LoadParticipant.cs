@@ -156,7 +156,7 @@ internal sealed class ParleyParticipant(int meeting, int index, bool audio, bool
                     SimulcastRids = Video && settings.Simulcast ? ["q", "h", "f"] : [],
                 }, cancellationToken).ConfigureAwait(false);
                 MediaMilliseconds = Elapsed(started);
-                var publisher = new SyntheticPublisher(Layout(publication), settings.VideoBitrateKbps, client.SendRtp, client.SendPublishRtcp);
+                var publisher = new SyntheticPublisher(Layout(publication) with { Talking = settings.IsTalker(Index) }, settings.VideoBitrateKbps, client.SendRtp, client.SendPublishRtcp);
                 client.KeyframeRequested += publisher.OnKeyframeRequest;
                 Publisher = publisher;
             }

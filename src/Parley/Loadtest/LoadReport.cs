@@ -25,6 +25,9 @@ internal sealed record LoadReport
 
     public bool Simulcast { get; init; }
 
+    /// <summary>Publishers per meeting with an open microphone; null: all of them.</summary>
+    public int? Talkers { get; init; }
+
     public double Ramp { get; init; }
 
     public required ClientCounts Clients { get; init; }

@@ -217,6 +217,7 @@ internal sealed class LoadRunner
             ElapsedSeconds = Math.Round(elapsed, 2),
             VideoBitrateKbps = _settings.VideoBitrateKbps,
             Simulcast = _settings.Simulcast,
+            Talkers = _settings.Talkers,
             Ramp = _settings.Ramp,
             Clients = new ClientCounts(_participants.Count, _participants.Count(p => p.Connected), _participants.Count(p => p.Failed || !p.Connected), streams),
             JoinMs = Percentiles.Of(_participants.Where(p => p.JoinMilliseconds >= 0).Select(p => p.JoinMilliseconds).ToList()),

@@ -75,6 +75,15 @@ internal sealed record LoadSettings
 
     public bool Simulcast { get; init; }
 
+    /// <summary>
+    /// Publishers per meeting whose microphone is open (`--talkers`); the others send what a muted
+    /// microphone sends, digital silence (RFC 6464 level 127). Null: everyone talks.
+    /// </summary>
+    public int? Talkers { get; init; }
+
+    /// <summary>Whether the publisher at <paramref name="index"/> in its meeting talks (publishers come first).</summary>
+    public bool IsTalker(int index) => Talkers is not { } talkers || index < talkers;
+
     /// <summary>Joins started per second.</summary>
     public double Ramp { get; init; } = 10;
 

@@ -53,6 +53,9 @@ internal sealed record PublishLayout
     public int TransportCcExtension { get; init; }
 
     public int AudioLevelExtension { get; init; }
+
+    /// <summary>Speech (voice activity, level -40 dBov) when true; a muted microphone's digital silence (level 127) when false.</summary>
+    public bool Talking { get; init; } = true;
 }
 
 /// <summary>
@@ -241,7 +244,9 @@ internal sealed class SyntheticPublisher
         AddCommonExtensions(ref builder, _audioMid, null);
         if (_layout.AudioLevelExtension != 0)
         {
-            Span<byte> level = [RtpExtensionValues.EncodeAudioLevel(true, 40)];
+            Span<byte> level = [_layout.Talking
+                ? RtpExtensionValues.EncodeAudioLevel(true, 40)
+                : RtpExtensionValues.EncodeAudioLevel(false, RtpExtensionValues.SilenceLevel)];
             builder.AddExtension(_layout.AudioLevelExtension, level);
         }
 

@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Sockets;
 using Parley.Sfu.Metrics;
 using Parley.Sfu.Rooms;
+using Parley.WebRtc.Rtp;
 
 namespace Parley.Sfu.Tests.Engine;
 
@@ -197,6 +198,51 @@ public sealed class ForwardingTests : IDisposable
 
     private static string IceUfrag(string sdp) =>
         sdp.Split("\r\n").First(l => l.StartsWith("a=ice-ufrag:", StringComparison.Ordinal));
+
+    [Fact]
+    public async Task Digital_silence_is_not_forwarded_to_participants_without_a_gap_but_reaches_bots()
+    {
+        var (alice, aliceSink) = await _fixture.JoinAsync("m9", "alice");
+        var (bob, bobSink) = await _fixture.JoinAsync("m9", "bob");
+        var (recorder, recorderSink) = await _fixture.JoinAsync("m9", "recorder", "bot");
+        using var publisher = new NativePublisher();
+        using var participant = new NativeSubscriber();
+        using var bot = new NativeSubscriber();
+        await PublishAsync(alice, aliceSink, publisher, video: false);
+        await participant.AnswerLatestAsync(bob, bobSink, 0);
+        await bot.AnswerLatestAsync(recorder, recorderSink, 0);
+        var deadline = DateTime.UtcNow.AddSeconds(15);
+        while (participant.Received.IsEmpty || bot.Received.IsEmpty)
+        {
+            Assert.True(DateTime.UtcNow < deadline, "audio did not reach both subscribers");
+            publisher.SendAudio();
+            await Task.Delay(20);
+        }
+
+        await Task.Delay(300); // let what is in flight land
+        var (participantBefore, botBefore) = (participant.Received.Count, bot.Received.Count);
+        var silenceBefore = _fixture.Engine.Metrics.Drops(DropReason.Silence);
+        for (var i = 0; i < 60; i++)
+        {
+            // 20 spoken, 20 of a muted microphone, 20 spoken; paced like real audio so the socket keeps up.
+            var muted = i is >= 20 and < 40;
+            publisher.SendAudio(muted ? RtpExtensionValues.SilenceLevel : (byte)30, voice: !muted);
+            await Task.Delay(5);
+        }
+
+        await Eventually(() => bot.Received.Count >= botBefore + 60 && participant.Received.Count >= participantBefore + 40);
+        Assert.Equal(botBefore + 60, bot.Received.Count);
+        Assert.Equal(participantBefore + 40, participant.Received.Count);
+        Assert.Equal(20, _fixture.Engine.Metrics.Drops(DropReason.Silence) - silenceBefore);
+        var forwarded = participant.Received.Skip(participantBefore).ToList();
+        for (var i = 1; i < forwarded.Count; i++)
+        {
+            Assert.Equal((ushort)(forwarded[i - 1].Sequence + 1), forwarded[i].Sequence); // no gap to NACK
+        }
+
+        // The silence shows as a timestamp jump of its 20 packets × 960 samples, as Opus DTX would.
+        Assert.Equal(21u * 960, forwarded[20].Timestamp - forwarded[19].Timestamp);
+    }
 
     [Fact]
     public async Task Leaving_removes_the_consumers_and_renegotiates_the_others()

@@ -120,11 +120,12 @@ internal sealed class NativePublisher : IDisposable
         _connection.SendRtp(_buffer, builder.Length);
     }
 
-    public void SendAudio(byte level = 30)
+    /// <summary>One Opus packet; <paramref name="voice"/> false with level 127 is what a muted microphone sends.</summary>
+    public void SendAudio(byte level = 30, bool voice = true)
     {
         var builder = new RtpPacketBuilder(_buffer, 111, _audioSequence++, _audioTimestamp += 960, AudioSsrc);
         builder.AddExtension(1, "0"u8);
-        builder.AddExtension(10, [RtpExtensionValues.EncodeAudioLevel(true, level)]);
+        builder.AddExtension(10, [RtpExtensionValues.EncodeAudioLevel(voice, level)]);
         Span<byte> payload = stackalloc byte[60];
         payload[0] = 0xFC; // Opus TOC: 20 ms frame
         builder.AddPayload(payload);
