@@ -67,6 +67,23 @@ public sealed class RecordingComposerTests : IDisposable
     }
 
     [Fact]
+    public async Task Speaker_view_switches_from_the_first_speaker_to_the_second()
+    {
+        // Solid colours tell who is on screen: Alice red (V high), Bob blue (U high). Alice speaks 0.5–1.5 s, Bob
+        // 1.6–3.5 s (2.8 s after the 0.2 s pause is cut).
+        var red = SolidVp8("red");
+        var blue = SolidVp8("blue");
+        WriteRecording(aliceVideo: red, bobVideo: blue);
+        var result = await new RecordingComposer(SmallVideo).ComposeAsync(RecordingFolder, RecordingLayout.SpeakerView, OutputFolder);
+        Assert.Empty(result.SkippedArtifacts);
+
+        var alice = (U: Stat(result.VideoPath!, 1.0, "UAVG"), V: Stat(result.VideoPath!, 1.0, "VAVG"));
+        var bob = (U: Stat(result.VideoPath!, 3.0, "UAVG"), V: Stat(result.VideoPath!, 3.0, "VAVG"));
+        Assert.True(alice.V > 200 && alice.U < 128, $"at 1.0 s Alice (red) should be full-frame: U {alice.U:F0}, V {alice.V:F0}");
+        Assert.True(bob.U > 200 && bob.V < 160, $"at 3.0 s Bob (blue) should be full-frame: U {bob.U:F0}, V {bob.V:F0}");
+    }
+
+    [Fact]
     public async Task Speaker_view_without_any_video_is_a_black_picture_with_the_mixed_audio()
     {
         WriteRecording(audioOnly: true);
@@ -134,7 +151,7 @@ public sealed class RecordingComposerTests : IDisposable
     }
 
     /// <summary>recording.json and four track files: Alice from 0.5 s, Bob from 1.5 s, 2 s each.</summary>
-    private void WriteRecording(bool withMedia = true, bool crashed = false, bool audioOnly = false)
+    private void WriteRecording(bool withMedia = true, bool crashed = false, bool audioOnly = false, string? aliceVideo = null, string? bobVideo = null)
     {
         Directory.CreateDirectory(RecordingFolder);
         var start = new DateTimeOffset(2026, 3, 1, 10, 0, 0, TimeSpan.Zero);
@@ -148,7 +165,7 @@ public sealed class RecordingComposerTests : IDisposable
         manifest.ChatMessages.Add(new ManifestChatMessage { ParticipantId = "alice-id", SenderName = "Alice", Text = "hello everyone", MessageId = "m1", SentAt = start.AddSeconds(1) });
 
         var n = 0;
-        foreach (var (participant, offset, ivf) in new[] { ("alice-id", 0.5, Media.Vp8IvfPath), ("bob-id", 1.5, Media.Vp8IvfSmallPath) })
+        foreach (var (participant, offset, ivf) in new[] { ("alice-id", 0.5, aliceVideo ?? Media.Vp8IvfPath), ("bob-id", 1.5, bobVideo ?? Media.Vp8IvfSmallPath) })
         {
             var video = $"{++n:D2}-{participant}-camera.webm";
             var audio = $"{++n:D2}-{participant}-microphone.webm";
@@ -212,13 +229,25 @@ public sealed class RecordingComposerTests : IDisposable
         }
     }
 
-    /// <summary>Mean luma of the frame at <paramref name="seconds"/> (16 is black in limited range).</summary>
-    private static double Luma(string path, double seconds, string? crop = null)
+    /// <summary>2 s of one colour as VP8 in an IVF file.</summary>
+    private string SolidVp8(string colour)
     {
-        var filter = (crop is null ? "" : crop + ",") + "signalstats,metadata=print:key=lavfi.signalstats.YAVG";
+        var path = Path.Combine(_directory.Path, colour + ".ivf");
+        var (_, error, code) = Media.Run("ffmpeg", $"-v error -y -f lavfi -i color=c={colour}:size=320x240:rate=15 -t 2 -c:v libvpx -b:v 200k -g 10 -auto-alt-ref 0 -f ivf \"{path}\"");
+        Assert.True(code == 0, error);
+        return path;
+    }
+
+    /// <summary>Mean luma of the frame at <paramref name="seconds"/> (16 is black in limited range).</summary>
+    internal static double Luma(string path, double seconds, string? crop = null) => Stat(path, seconds, "YAVG", crop);
+
+    /// <summary>A signalstats value (YAVG, UAVG, VAVG) of the frame at <paramref name="seconds"/>.</summary>
+    internal static double Stat(string path, double seconds, string key, string? crop = null)
+    {
+        var filter = (crop is null ? "" : crop + ",") + $"signalstats,metadata=print:key=lavfi.signalstats.{key}";
         var (_, error, code) = Media.Run("ffmpeg", string.Create(CultureInfo.InvariantCulture, $"-v info -ss {seconds} -i \"{path}\" -frames:v 1 -vf {filter} -f null -"));
         Assert.Equal(0, code);
-        var line = error.Split('\n').Last(l => l.Contains("lavfi.signalstats.YAVG=", StringComparison.Ordinal));
+        var line = error.Split('\n').Last(l => l.Contains($"lavfi.signalstats.{key}=", StringComparison.Ordinal));
         return double.Parse(line[(line.IndexOf('=', StringComparison.Ordinal) + 1)..].Trim(), CultureInfo.InvariantCulture);
     }
 }

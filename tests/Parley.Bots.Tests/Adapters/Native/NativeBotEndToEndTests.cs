@@ -124,7 +124,7 @@ public sealed class NativeBotEndToEndTests
         Assert.True(flac.Length > 1000 && flac.AsSpan(0, 4).SequenceEqual("fLaC"u8), $"audio artifact of {flac.Length} bytes");
     }
 
-    private static async Task<JsonElement> DataAsync(HttpResponseMessage response)
+    internal static async Task<JsonElement> DataAsync(HttpResponseMessage response)
     {
         var body = await response.Content.ReadAsStringAsync();
         Assert.True(response.IsSuccessStatusCode, body);
@@ -156,7 +156,7 @@ public sealed class NativeBotEndToEndTests
         return details;
     }
 
-    private static void SendMedia(MeetingClient client, LocalPublication publication, List<byte[]> opus, List<byte[]> vp8, CancellationToken stop)
+    internal static void SendMedia(MeetingClient client, LocalPublication publication, List<byte[]> opus, List<byte[]> vp8, CancellationToken stop)
     {
         var buffer = new byte[1600];
         var audioMid = System.Text.Encoding.ASCII.GetBytes(publication.AudioMid ?? "0");
@@ -233,7 +233,7 @@ public sealed class NativeBotEndToEndTests
     }
 
     /// <summary>A 440 Hz tone as 20 ms Opus packets (from an Ogg file ffmpeg writes).</summary>
-    private static async Task<List<byte[]>> EncodeOpusAsync(string ffmpeg, string directory)
+    internal static async Task<List<byte[]>> EncodeOpusAsync(string ffmpeg, string directory)
     {
         var path = Path.Combine(directory, "tone.ogg");
         await RunAsync(ffmpeg, string.Create(CultureInfo.InvariantCulture, $"-y -v error -f lavfi -i sine=frequency=440:duration=4 -ar 48000 -ac 1 -c:a libopus -frame_duration 20 -f ogg {path}"));
@@ -265,7 +265,7 @@ public sealed class NativeBotEndToEndTests
     }
 
     /// <summary>Two seconds of test pattern as VP8 frames (from an IVF file ffmpeg writes), the first a key frame.</summary>
-    private static async Task<List<byte[]>> EncodeVp8Async(string ffmpeg, string directory)
+    internal static async Task<List<byte[]>> EncodeVp8Async(string ffmpeg, string directory)
     {
         var path = Path.Combine(directory, "pattern.ivf");
         await RunAsync(ffmpeg, $"-y -v error -f lavfi -i testsrc=size=320x240:rate=25:duration=2 -c:v libvpx -b:v 300k -g 50 -f ivf {path}");
