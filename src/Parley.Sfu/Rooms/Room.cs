@@ -97,7 +97,9 @@ public sealed partial class Room : IWorkerTickable
         }
 
         var participant = new Participant(this, NewId("p_"), grant, sink);
-        if (policy.Lobby && !grant.IsHost && !grant.IsBot)
+        // Bots wait like anyone else: the lobby is the waiting room a recording bot reports (in_waiting_room)
+        // and gives up on after its waiting_room_timeout, as on the platforms Meeting BaaS clients know.
+        if (policy.Lobby && !grant.IsHost)
         {
             participant.State = ParticipantState.Waiting;
             _lobby.Add(participant);

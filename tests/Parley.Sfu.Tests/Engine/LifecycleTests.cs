@@ -21,6 +21,22 @@ public sealed class LifecycleTests : IDisposable
     }
 
     [Fact]
+    public async Task A_bot_waits_in_the_lobby_until_a_host_admits_it()
+    {
+        _fixture.Authority.Lobby = true;
+        var (host, hostSink) = await _fixture.JoinAsync("lobby-bot", "host", "host");
+        var (bot, botSink) = await _fixture.JoinAsync("lobby-bot", "recorder", "bot");
+
+        await botSink.WaitAsync<LobbyWaitingMessage>();
+        var request = await hostSink.WaitAsync<LobbyRequestMessage>();
+        Assert.Equal(bot.Id, request.Participant.ParticipantId);
+        Assert.Equal(ParticipantState.Waiting, bot.State);
+        EngineFixture.Under(host, () => host.Room.LobbyDecision(host, bot.Id, admit: true));
+        await botSink.WaitAsync<JoinedMessage>();
+        Assert.Equal(ParticipantState.Joined, bot.State);
+    }
+
+    [Fact]
     public async Task An_empty_meeting_closes_after_the_empty_timeout_and_a_busy_one_does_not()
     {
         _fixture.Authority.EmptyTimeout = TimeSpan.FromSeconds(1);
