@@ -285,6 +285,7 @@ public sealed partial class MeetingClient
     private void OnSubscribeOffer(JsonElement root)
     {
         var sdp = root.GetProperty("sdp").GetString() ?? throw new FormatException("subscribe_offer without sdp");
+        long? offerId = root.TryGetProperty("offer_id", out var id) && id.TryGetInt64(out var number) ? number : null;
         var offered = root.TryGetProperty("tracks", out var array)
             ? array.Deserialize<List<SubscribeTrackInfo>>(ClientJson.Options) ?? []
             : [];
@@ -353,15 +354,16 @@ public sealed partial class MeetingClient
             _tracksByMid = next;
         }
 
-        _ = AnswerAsync(answer);
+        _ = AnswerAsync(answer, offerId);
         SubscriptionChanged?.Invoke(next.Values, added, removed);
     }
 
-    private async Task AnswerAsync(string answer)
+    private async Task AnswerAsync(string answer, long? offerId)
     {
         try
         {
-            await SendAsync(new Dictionary<string, object?> { ["type"] = "subscribe_answer", ["sdp"] = answer }, _stop.Token).ConfigureAwait(false);
+            // offer_id lets the SFU drop this answer if it already replaced the offer (we answer that one too).
+            await SendAsync(new Dictionary<string, object?> { ["type"] = "subscribe_answer", ["sdp"] = answer, ["offer_id"] = offerId }, _stop.Token).ConfigureAwait(false);
         }
         catch (Exception e) when (e is MeetingClientException or OperationCanceledException or ObjectDisposedException)
         {

@@ -30,12 +30,13 @@ export class Subscriber extends EventTarget {
     return this.chain;
   }
 
-  async answer({ sdp, tracks }) {
+  async answer({ sdp, tracks, offer_id: offerId }) {
     if (this.closed) return;
     await this.pc.setRemoteDescription({ type: 'offer', sdp });
     const answer = await this.pc.createAnswer();
     await this.pc.setLocalDescription(answer);
-    this.signaling.send({ type: 'subscribe_answer', sdp: this.pc.localDescription.sdp });
+    // offer_id: the SFU ignores an answer to an offer it has since replaced (a slow client answers both).
+    this.signaling.send({ type: 'subscribe_answer', sdp: this.pc.localDescription.sdp, offer_id: offerId });
     this.offers++;
     this.sections = new Map((tracks ?? []).map((section) => [String(section.mid), section]));
     this.dispatchEvent(new CustomEvent('tracks', { detail: { tracks: this.remoteTracks() } }));

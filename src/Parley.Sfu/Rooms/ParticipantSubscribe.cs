@@ -18,6 +18,7 @@ public sealed partial class Participant
     private bool _renegotiate;
     private bool _restartPending;
     private long _offerSentMicroseconds;
+    private long _offerId;
     private List<Consumer?> _offered = [];
 
     /// <summary>Sends a new subscribe offer now, or after the pending one is answered.</summary>
@@ -46,13 +47,23 @@ public sealed partial class Participant
         _offered = Slots.Select(s => s.Consumer).ToList();
         _offerPending = true;
         _offerSentMicroseconds = Workers.SfuWorker.NowMicroseconds;
+        _offerId++;
         Send(new SubscribeOfferMessage(sdp, Slots.Select(s => new SubscribeTrackView(
-            s.Mid, s.Consumer?.Producer.Id, s.Consumer?.Producer.Owner.Id, s.Kind, s.Consumer?.Producer.Source)).ToList()));
+            s.Mid, s.Consumer?.Producer.Id, s.Consumer?.Producer.Owner.Id, s.Kind, s.Consumer?.Producer.Source)).ToList(), _offerId));
     }
 
-    /// <summary>The client's answer to the pending subscribe offer.</summary>
-    internal void AcceptSubscribeAnswer(string answerSdp)
+    /// <summary>
+    /// The client's answer to the pending subscribe offer. With <paramref name="offerId"/> (the offer's
+    /// `offer_id`), an answer to an older offer is ignored: it arrives when a slow client answers an offer the
+    /// stall timer already replaced, and the client is answering the newer one too. Returns false then.
+    /// </summary>
+    internal bool AcceptSubscribeAnswer(string answerSdp, long? offerId = null)
     {
+        if (offerId is { } answered && answered != _offerId)
+        {
+            return false;
+        }
+
         if (!_offerPending || SubscribeConnection is not { } connection)
         {
             throw new SignalingException("INVALID_SDP", "No subscribe offer is pending.");
@@ -98,6 +109,7 @@ public sealed partial class Participant
         }
 
         FinishNegotiation();
+        return true;
     }
 
     /// <summary>A client that never answers must not block later changes: offer again after 10 s.</summary>

@@ -37,7 +37,8 @@ public sealed record PublishAnswerMessage(long? Id, string Sdp) : ServerMessage(
 
 public sealed record SubscribeTrackView(string Mid, string? TrackId, string? ParticipantId, string Kind, string? Source);
 
-public sealed record SubscribeOfferMessage(string Sdp, IReadOnlyList<SubscribeTrackView> Tracks) : ServerMessage("subscribe_offer");
+/// <summary><paramref name="OfferId"/> is echoed in `subscribe_answer`, so that a late answer to a replaced offer is recognised.</summary>
+public sealed record SubscribeOfferMessage(string Sdp, IReadOnlyList<SubscribeTrackView> Tracks, long OfferId) : ServerMessage("subscribe_offer");
 
 public sealed record SpeakerLevelView(string ParticipantId, double Level);
 

@@ -135,7 +135,8 @@ public sealed partial class SignalingSession
                     room.Publish(participant, id, RequiredString(root, "sdp", MaxMessageBytes), Tracks(root));
                     break;
                 case "subscribe_answer":
-                    participant.AcceptSubscribeAnswer(RequiredString(root, "sdp", MaxMessageBytes));
+                    participant.AcceptSubscribeAnswer(RequiredString(root, "sdp", MaxMessageBytes),
+                        root.TryGetProperty("offer_id", out var offerId) && offerId.ValueKind == JsonValueKind.Number && offerId.TryGetInt64(out var answered) ? answered : null);
                     break;
                 case "mute":
                     room.Mute(participant, RequiredString(root, "track_id", 64), RequiredBool(root, "muted"));

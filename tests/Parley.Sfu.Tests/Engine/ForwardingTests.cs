@@ -196,6 +196,32 @@ public sealed class ForwardingTests : IDisposable
         await SendUntilAsync(publisher, () => subscriber.Received.Count >= before + 30);
     }
 
+    [Fact]
+    public async Task A_late_answer_to_an_offer_the_stall_timer_replaced_is_ignored_and_the_new_one_completes()
+    {
+        var (alice, aliceSink) = await _fixture.JoinAsync("m10", "alice");
+        var (bob, bobSink) = await _fixture.JoinAsync("m10", "bob");
+        using var publisher = new NativePublisher();
+        using var subscriber = new NativeSubscriber();
+        await PublishAsync(alice, aliceSink, publisher);
+        var first = await bobSink.WaitAsync<SubscribeOfferMessage>();
+
+        // Bob is slow: ten seconds pass without his answer, so the SFU offers again.
+        EngineFixture.Under(bob, () => bob.CheckStalledOffer(Workers.SfuWorker.NowMicroseconds + 11_000_000));
+        var second = await bobSink.WaitAsync<SubscribeOfferMessage>(skip: 1);
+        Assert.Equal(first.OfferId + 1, second.OfferId);
+        var lateAnswer = subscriber.Connection.AcceptOffer(first.Sdp);
+        var answer = subscriber.Connection.AcceptOffer(second.Sdp);
+
+        bool lateAccepted = true, accepted = false;
+        EngineFixture.Under(bob, () => lateAccepted = bob.AcceptSubscribeAnswer(lateAnswer, first.OfferId));
+        EngineFixture.Under(bob, () => accepted = bob.AcceptSubscribeAnswer(answer, second.OfferId));
+        Assert.False(lateAccepted);
+        Assert.True(accepted);
+        await subscriber.Connection.ConnectAsync().WaitAsync(TimeSpan.FromSeconds(15));
+        await SendUntilAsync(publisher, () => subscriber.Received.Count >= 20);
+    }
+
     private static string IceUfrag(string sdp) =>
         sdp.Split("\r\n").First(l => l.StartsWith("a=ice-ufrag:", StringComparison.Ordinal));
 
