@@ -124,6 +124,7 @@ public sealed partial class MeetingClient : IAsyncDisposable
 
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _stop.Token);
         timeout.CancelAfter(_options.Timeout);
+        _joinDeadline = timeout;
         try
         {
             await _socket.ConnectAsync(SocketUrl(_options.ServerUrl), timeout.Token).ConfigureAwait(false);
@@ -143,16 +144,24 @@ public sealed partial class MeetingClient : IAsyncDisposable
         await SendAsync(join, timeout.Token).ConfigureAwait(false);
         try
         {
-            // A lobby wait has no deadline of ours beyond the caller's token: the host decides.
-            return await _joined.Task.WaitAsync(LobbyPending ? cancellationToken : timeout.Token).ConfigureAwait(false);
+            // A lobby wait has no deadline of ours beyond the caller's token: the host decides. lobby_waiting
+            // usually arrives after this line, so the receive loop lifts the deadline when it does.
+            return await _joined.Task.WaitAsync(timeout.Token).ConfigureAwait(false);
         }
-        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested && !LobbyPending)
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested && !_stop.IsCancellationRequested)
         {
             throw new MeetingClientException("TIMEOUT", $"No joined within {_options.Timeout.TotalSeconds:0} s.");
+        }
+        finally
+        {
+            _joinDeadline = null;
         }
     }
 
     private bool LobbyPending { get; set; }
+
+    /// <summary>The join's deadline while JoinAsync waits; lifted once the server says we wait in the lobby.</summary>
+    private volatile CancellationTokenSource? _joinDeadline;
 
     /// <summary>Sends a chat message (1..2000 characters); it comes back to everyone as `chat`, us included.</summary>
     public Task SendChatAsync(string text, CancellationToken cancellationToken = default) =>
@@ -425,6 +434,15 @@ public sealed partial class MeetingClient : IAsyncDisposable
                 break;
             case "lobby_waiting":
                 LobbyPending = true;
+                try
+                {
+                    _joinDeadline?.CancelAfter(Timeout.InfiniteTimeSpan);
+                }
+                catch (ObjectDisposedException)
+                {
+                    // JoinAsync already returned.
+                }
+
                 LobbyWaiting?.Invoke();
                 break;
             case "participant_joined":

@@ -1,3 +1,5 @@
+using System.Net.Http.Json;
+using System.Text.Json;
 using System.Collections.Concurrent;
 using Parley.WebRtc.Rtp;
 
@@ -51,6 +53,47 @@ public sealed class MeetingClientTests(ServerFixture server)
         Assert.Equal(2, bob.SubscribedTracks.Count);
         await bob.SubscribeConnected;
         Assert.True((await bob.PingAsync()) >= TimeSpan.Zero);
+    }
+
+    [Fact]
+    public async Task A_lobby_wait_longer_than_the_join_timeout_ends_in_joined_when_the_host_admits()
+    {
+        using var http = new HttpClient { BaseAddress = server.BaseUrl };
+        http.DefaultRequestHeaders.Add("x-meeting-baas-api-key", ServerFixture.ApiKey);
+        var created = await http.PostAsJsonAsync("v2/meetings", new { name = "door", lobby = true });
+        Assert.True(created.IsSuccessStatusCode, await created.Content.ReadAsStringAsync());
+        var meetingId = (await created.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("data").GetProperty("meeting_id").GetString()!;
+        var hostToken = await MeetingTokens.CreateAsync(http, ServerFixture.ApiKey, meetingId, "hannah", "Hannah", host: true);
+        var guestToken = await MeetingTokens.CreateAsync(http, ServerFixture.ApiKey, meetingId, "gary", "Gary");
+        await using var host = new MeetingClient(new MeetingClientOptions { ServerUrl = server.BaseUrl, Token = hostToken });
+        var requests = new ConcurrentQueue<string>();
+        host.MessageReceived += (type, message) =>
+        {
+            if (type == "lobby_request")
+            {
+                requests.Enqueue(message.GetProperty("participant").GetProperty("participant_id").GetString()!);
+            }
+        };
+        await host.JoinAsync();
+        await using var guest = new MeetingClient(new MeetingClientOptions { ServerUrl = server.BaseUrl, Token = guestToken, Timeout = TimeSpan.FromSeconds(2) });
+        var waiting = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        guest.LobbyWaiting += () => waiting.TrySetResult();
+
+        var join = guest.JoinAsync();
+        await waiting.Task.WaitAsync(TimeSpan.FromSeconds(30));
+        await Task.Delay(TimeSpan.FromSeconds(4)); // twice the join timeout: the lobby has no deadline of ours
+        Assert.False(join.IsCompleted, join.Exception?.ToString());
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (requests.IsEmpty)
+        {
+            Assert.True(DateTime.UtcNow < deadline, "the host saw no lobby request");
+            await Task.Delay(50);
+        }
+
+        Assert.True(requests.TryPeek(out var waitingId));
+        await host.LobbyDecisionAsync(waitingId, admit: true);
+        var joined = await join.WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.Equal(waitingId, joined.ParticipantId);
     }
 
     [Fact]
