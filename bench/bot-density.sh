@@ -2,7 +2,8 @@
 # Bot density benchmark (issue 7, "Density"): native recording bots against one meeting with several publishers.
 #
 #   bench/bot-density.sh [--bots "10 25 50"] [--publishers 3] [--duration 60] [--processes 5] [--compose 1]
-#   (PARLEY_BENCH_BUILD=0 reuses the Release builds; WARMUP=S seconds of recording before measuring, default 5)
+#   (PARLEY_BENCH_BUILD=0 reuses the Release builds; WARMUP=S seconds of recording before measuring, default 5;
+#    SERVER_ENV="VAR=value ..." is added to the server's environment, which its `parley bot run` children inherit)
 #
 # Runs inside a private network namespace (unshare -n; only lo) like bench/sfu-vs-janus.sh. `parley serve` (all
 # roles, one media worker) and the publishers (`parley loadtest --publishers P:av`, 500 kbit/s video) are pinned to
@@ -42,7 +43,7 @@ if [[ "${PARLEY_BENCH_IN_NS:-}" != 1 ]]; then
   if [[ "${PARLEY_BENCH_BUILD:-1}" == 1 || ! -f "$ROOT/bench/Parley.BotDensity/bin/Release/net10.0/Parley.BotDensity.dll" ]]; then
     dotnet build "$ROOT/bench/Parley.BotDensity/Parley.BotDensity.csproj" -c Release -v q -nologo >&2
   fi
-  exec env PARLEY_BENCH_IN_NS=1 unshare -n -- "$0" --bots "$BOTS" --publishers "$PUBLISHERS" --duration "$DURATION" --processes "$PROCESSES" --compose "$COMPOSE"
+  exec env PARLEY_BENCH_IN_NS=1 SERVER_ENV="${SERVER_ENV:-}" unshare -n -- "$0" --bots "$BOTS" --publishers "$PUBLISHERS" --duration "$DURATION" --processes "$PROCESSES" --compose "$COMPOSE"
 fi
 
 # ---- inside the namespace ----
@@ -68,7 +69,7 @@ echo "load before: $(uptime)" >&2
 (cd "$WORK" && PORT=$PORT HOST=127.0.0.1 PARLEY_DATA_DIR="$WORK/data" RTC_MIN_PORT=32000 RTC_MAX_PORT=32100 RTC_WORKERS=1 \
   ANNOUNCED_IP=127.0.0.1 PARLEY_RATE_LIMIT_PER_SECOND=0 MAX_PARTICIPANTS=1000 LOG_LEVEL=warn STATIC_API_KEY=$KEY \
   PLATFORM_PRIORITY=local LOCAL_BOT_LIMIT=$(( PROCESSES > 0 ? PROCESSES : 1 )) \
-  exec taskset -c $SERVER_CORE $PARLEY serve >"$WORK/server.log" 2>&1) &
+  exec env ${SERVER_ENV:-} taskset -c $SERVER_CORE $PARLEY serve >"$WORK/server.log" 2>&1) &
 SERVER_PID=$!
 PIDS+=("$SERVER_PID")
 for _ in $(seq 1 240); do
@@ -113,7 +114,7 @@ meeting = None
 for _ in range(240):
     for m_ in call("GET", "/v2/meetings?status=open&limit=20"):
         d = call("GET", f"/v2/meetings/{m_['meeting_id']}")
-        if len(d.get("participants") or []) >= pubs:
+        if (d.get("participant_count") or 0) >= pubs:
             meeting = d; break
     if meeting: break
     time.sleep(0.5)
@@ -148,6 +149,15 @@ c0 = {p: cpu(p) for p in pids}; t0 = time.time()
 time.sleep(duration)
 c1 = {p: cpu(p) for p in pids}; t1 = time.time()
 rss = [status_kb(p, "VmRSS") / 1024 for p in pids]; hwm = [status_kb(p, "VmHWM") / 1024 for p in pids]
+def rollup(pid):  # anonymous memory (GC heap, stacks, native allocations) vs file-backed (mapped assemblies, R2R code)
+    v = {}
+    for line in open(f"/proc/{pid}/smaps_rollup"):
+        parts = line.split()
+        if len(parts) >= 2 and parts[0].endswith(":") and parts[1].isdigit(): v[parts[0][:-1]] = int(parts[1]) / 1024
+    # Pss divides each shared page among the processes mapping it: M bots on one node share the mapped assemblies.
+    return {"anonymous_mb": round(v.get("Anonymous", 0), 1), "file_mb": round(v.get("Rss", 0) - v.get("Anonymous", 0), 1),
+            "pss_mb": round(v.get("Pss", 0), 1)}
+split = [rollup(p) for p in pids]
 minutes = (t1 - t0) / 60
 per_min = [(c1[p] - c0[p]) / minutes for p in pids]
 for b in bots: call("POST", f"/v2/bots/{b}/leave")
@@ -156,7 +166,7 @@ while time.time() < deadline and not all(s in ("completed", "failed") for s in s
     time.sleep(2)
 print(json.dumps({"processes": len(pids), "seconds": round(t1 - t0, 1),
   "rss_mb": [round(x, 1) for x in sorted(rss)], "peak_rss_mb": [round(x, 1) for x in sorted(hwm)],
-  "cpu_seconds_per_minute": [round(x, 2) for x in sorted(per_min)], "final": statuses()}))
+  "cpu_seconds_per_minute": [round(x, 2) for x in sorted(per_min)], "rss_split": split, "final": statuses()}))
 PY
   kill "$lt" 2>/dev/null || true
   wait "$lt" 2>/dev/null || true
@@ -169,7 +179,7 @@ import json, sys, os
 work, bots, pubs, processes = sys.argv[1], sys.argv[2].split(), int(sys.argv[3]), int(sys.argv[4])
 print(f"{'bots':>5} {'recording':>9} {'pubs':>4} {'seconds':>7} {'cpu_s':>7} {'cpu_s/bot-min':>13} {'bots/core':>9} "
       f"{'rss_MB':>7} {'rss/bot':>7} {'Δrss/bot':>8} {'gc_MB':>6} {'kbit/bot':>8} {'tracks':>6} {'alloc_MB/bot-min':>16}")
-compose = []
+compose, baselines = [], []
 for n in bots:
     try: r = json.load(open(os.path.join(work, f"bots-{n}.json")))
     except Exception:
@@ -179,8 +189,9 @@ for n in bots:
           f"{r['marginal_rss_per_bot_mb']:>8} {r['peak_gc_heap_mb']:>6} {r['recorded_kbit_per_bot']:>8} "
           f"{str(r['tracks_per_bot_min']) + '-' + str(r['tracks_per_bot_max']):>6} {r['allocated_mb_per_bot_minute']:>16}")
     compose += r.get("composition", [])
-print("(rss/bot = peak RSS / bots; Δrss/bot = (peak RSS - RSS before the bots joined) / bots; baseline RSS of the harness",
-      " / ".join(str(json.load(open(os.path.join(work, f"bots-{n}.json"))).get("baseline_rss_mb")) for n in bots if os.path.exists(os.path.join(work, f"bots-{n}.json"))), "MB)")
+    baselines.append(str(r["baseline_rss_mb"]))
+print("(rss/bot = peak RSS / bots; Δrss/bot = (peak RSS - RSS before the bots joined) / bots; harness RSS before the bots:",
+      " / ".join(baselines), "MB)")
 for c in compose:
     print(f"post-processing (speaker_view MP4 + FLAC, ffmpeg): {c['recorded_seconds']} s recorded → {c['cpu_seconds']} CPU-s, "
           f"{c['cpu_seconds_per_recorded_minute']} CPU-s per recorded minute, {c['wall_seconds']} s wall; video={c['video']} audio={c['audio']}")
@@ -188,7 +199,7 @@ if processes:
     try:
         p = json.load(open(os.path.join(work, "processes.json")))
         print(f"separate `parley bot run` processes: {p['processes']}, over {p['seconds']} s: RSS MB {p['rss_mb']}, peak RSS MB {p['peak_rss_mb']}, "
-              f"CPU-s per minute {p['cpu_seconds_per_minute']}; final {sorted(p['final'].values())}")
+              f"CPU-s per minute {p['cpu_seconds_per_minute']}; RSS of one: {p.get('rss_split')}; final {sorted(p['final'].values())}")
     except Exception:
         print(f"separate processes: failed, see {work}/processes.log")
 print("Meeting BaaS seed (self-hosting guide, Bot Pool): a browser bot pod uses 1.5-4 CPU cores and 3-8 GB RAM,"

@@ -201,7 +201,7 @@ internal static class Program
 
         using var doc = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
         var data = doc.RootElement.GetProperty("data");
-        return data.TryGetProperty("participants", out var p) && p.ValueKind == JsonValueKind.Array ? p.GetArrayLength() : 0;
+        return data.TryGetProperty("participant_count", out var p) && p.ValueKind == JsonValueKind.Number ? p.GetInt32() : 0;
     }
 
     /// <summary>A join token flagged bot (what the API mints into a bot's config as meeting_join).</summary>
