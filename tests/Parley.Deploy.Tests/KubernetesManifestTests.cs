@@ -144,21 +144,31 @@ public sealed class KubernetesManifestTests
 
     [Theory]
     [MemberData(nameof(Targets))]
-    public void Rbac_allows_only_jobs_and_pods_in_the_bots_namespace_to_the_orchestrator(string target)
+    public void Rbac_allows_only_jobs_pods_and_write_only_bot_secrets_in_the_bots_namespace_to_the_orchestrator(string target)
     {
         var m = Kustomize.Render(target);
         var config = m.ConfigMap("parley-config", "parley").Data;
         Assert.Equal(BotsNamespace, config["K8S_NAMESPACE"]);
         string[] allowedVerbs = ["create", "get", "list", "watch", "delete"];
+        // Per-bot Secrets (BOT_TOKEN, storage credentials): written and owned by the Job, never read back, so
+        // a compromised orchestrator cannot read other bots' credentials through the API (no get, no watch).
+        string[] secretVerbs = ["create", "update", "patch", "list", "delete"];
         foreach (var role in m.OfType<V1Role>())
         {
             Assert.Equal(BotsNamespace, role.Metadata.NamespaceProperty);
             foreach (var rule in role.Rules)
             {
                 Assert.Subset(new HashSet<string> { "batch", "" }, rule.ApiGroups.ToHashSet());
+                Assert.Null(rule.ResourceNames);
+                if (rule.Resources.Contains("secrets"))
+                {
+                    Assert.Equal(["secrets"], rule.Resources);
+                    Assert.True(rule.Verbs.All(secretVerbs.Contains), $"{target}: Role {role.Metadata.Name} grants {string.Join(", ", rule.Verbs)} on secrets; allowed: {string.Join(", ", secretVerbs)}");
+                    continue;
+                }
+
                 Assert.Subset(new HashSet<string> { "jobs", "pods" }, rule.Resources.ToHashSet());
                 Assert.True(rule.Verbs.All(allowedVerbs.Contains), $"{target}: Role {role.Metadata.Name} grants {string.Join(", ", rule.Verbs)}; allowed: {string.Join(", ", allowedVerbs)}");
-                Assert.Null(rule.ResourceNames);
             }
         }
 
@@ -183,6 +193,10 @@ public sealed class KubernetesManifestTests
             }
 
             Assert.Contains(rules, r => r.Resources.Contains("pods") && r.Verbs.Contains("list"));
+            foreach (var verb in new[] { "create", "patch", "delete" })
+            {
+                Assert.Contains(rules, r => r.Resources.Contains("secrets") && r.Verbs.Contains(verb)); // the per-bot Secret
+            }
             Assert.Contains(m.OfType<V1ServiceAccount>(), s => s.Metadata.Name == orchestrator.Spec.Template.Spec.ServiceAccountName);
         }
 
