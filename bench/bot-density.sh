@@ -3,7 +3,8 @@
 #
 #   bench/bot-density.sh [--bots "10 25 50"] [--publishers 3] [--duration 60] [--processes 5] [--compose 1]
 #   (PARLEY_BENCH_BUILD=0 reuses the Release builds; WARMUP=S seconds of recording before measuring, default 5;
-#    SERVER_ENV="VAR=value ..." is added to the server's environment, which its `parley bot run` children inherit)
+#    SERVER_ENV="VAR=value ..." is added to the server's environment, which its `parley bot run` children inherit;
+#    PARLEY_DLL=path/parley.dll runs another build, e.g. a ReadyToRun `dotnet publish` like the container image's)
 #
 # Runs inside a private network namespace (unshare -n; only lo) like bench/sfu-vs-janus.sh. `parley serve` (all
 # roles, one media worker) and the publishers (`parley loadtest --publishers P:av`, 500 kbit/s video) are pinned to
@@ -43,7 +44,7 @@ if [[ "${PARLEY_BENCH_IN_NS:-}" != 1 ]]; then
   if [[ "${PARLEY_BENCH_BUILD:-1}" == 1 || ! -f "$ROOT/bench/Parley.BotDensity/bin/Release/net10.0/Parley.BotDensity.dll" ]]; then
     dotnet build "$ROOT/bench/Parley.BotDensity/Parley.BotDensity.csproj" -c Release -v q -nologo >&2
   fi
-  exec env PARLEY_BENCH_IN_NS=1 SERVER_ENV="${SERVER_ENV:-}" unshare -n -- "$0" --bots "$BOTS" --publishers "$PUBLISHERS" --duration "$DURATION" --processes "$PROCESSES" --compose "$COMPOSE"
+  exec env PARLEY_BENCH_IN_NS=1 SERVER_ENV="${SERVER_ENV:-}" PARLEY_DLL="${PARLEY_DLL:-}" unshare -n -- "$0" --bots "$BOTS" --publishers "$PUBLISHERS" --duration "$DURATION" --processes "$PROCESSES" --compose "$COMPOSE"
 fi
 
 # ---- inside the namespace ----
@@ -56,7 +57,7 @@ BOT_CORE=$(( NCPU > 1 ? 1 : 0 ))
 WORK=$(mktemp -d /tmp/parley-bot-density.XXXXXX)
 export TMPDIR=$WORK/tmp   # the bots record under $TMPDIR/parley-recordings
 mkdir -p "$TMPDIR"
-PARLEY="dotnet $ROOT/src/Parley/bin/Release/net10.0/parley.dll"
+PARLEY="dotnet ${PARLEY_DLL:-$ROOT/src/Parley/bin/Release/net10.0/parley.dll}"
 HARNESS="dotnet $ROOT/bench/Parley.BotDensity/bin/Release/net10.0/Parley.BotDensity.dll"
 KEY=bench-static-api-key-0123456789abcdef
 PORT=3401
@@ -156,7 +157,9 @@ def rollup(pid):  # anonymous memory (GC heap, stacks, native allocations) vs fi
         if len(parts) >= 2 and parts[0].endswith(":") and parts[1].isdigit(): v[parts[0][:-1]] = int(parts[1]) / 1024
     # Pss divides each shared page among the processes mapping it: M bots on one node share the mapped assemblies.
     return {"anonymous_mb": round(v.get("Anonymous", 0), 1), "file_mb": round(v.get("Rss", 0) - v.get("Anonymous", 0), 1),
-            "pss_mb": round(v.get("Pss", 0), 1)}
+            "pss_mb": round(v.get("Pss", 0), 1),
+            # Private pages (anonymous, the JIT's code heap, dirty file pages): what one more bot process adds to a node.
+            "private_mb": round(v.get("Private_Clean", 0) + v.get("Private_Dirty", 0), 1)}
 split = [rollup(p) for p in pids]
 minutes = (t1 - t0) / 60
 per_min = [(c1[p] - c0[p]) / minutes for p in pids]
@@ -195,11 +198,18 @@ print("(rss/bot = peak RSS / bots; Δrss/bot = (peak RSS - RSS before the bots j
 for c in compose:
     print(f"post-processing (speaker_view MP4 + FLAC, ffmpeg): {c['recorded_seconds']} s recorded → {c['cpu_seconds']} CPU-s, "
           f"{c['cpu_seconds_per_recorded_minute']} CPU-s per recorded minute, {c['wall_seconds']} s wall; video={c['video']} audio={c['audio']}")
+def span_list(vals):
+    return f"{min(vals)}-{max(vals)}" if vals else "?"
 if processes:
     try:
         p = json.load(open(os.path.join(work, "processes.json")))
-        print(f"separate `parley bot run` processes: {p['processes']}, over {p['seconds']} s: RSS MB {p['rss_mb']}, peak RSS MB {p['peak_rss_mb']}, "
-              f"CPU-s per minute {p['cpu_seconds_per_minute']}; RSS of one: {p.get('rss_split')}; final {sorted(p['final'].values())}")
+        split = p.get("rss_split") or []
+        def span(key):
+            vals = sorted(x[key] for x in split if key in x)
+            return f"{vals[0]}-{vals[-1]}" if vals else "?"
+        print(f"separate `parley bot run` processes: {p['processes']}, over {p['seconds']} s: peak RSS MB {span_list(p['peak_rss_mb'])}, "
+              f"private MB {span('private_mb')} (anonymous {span('anonymous_mb')}), PSS MB {span('pss_mb')}, "
+              f"CPU-s per minute {span_list(p['cpu_seconds_per_minute'])}; final {sorted(p['final'].values())}")
     except Exception:
         print(f"separate processes: failed, see {work}/processes.log")
 print("Meeting BaaS seed (self-hosting guide, Bot Pool): a browser bot pod uses 1.5-4 CPU cores and 3-8 GB RAM,"

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Side-by-side SFU benchmark (issue 8): Parley's SFU and Janus VideoRoom, same CPU budget, same load.
 #
-#   bench/sfu-vs-janus.sh [--duration S] [--cores LIST] [--scenarios abcd] [--ramp N]   (WARMUP=S: unmeasured warm-up run of each scenario, default 10)
+#   bench/sfu-vs-janus.sh [--duration S] [--cores LIST] [--scenarios abcd] [--ramp N]
+#   (WARMUP=S seconds per unmeasured warm-up round, default 15; WARMUP_ROUNDS=N at most, default 6: rounds repeat
+#    until Parley's JIT compiles for less than 0.1 s in one)
 #
 # Runs inside a private network namespace (unshare -n) so that nothing leaves the machine: lo for Parley
 # and the clients, and a veth pair carrying 127.0.0.2/32 for Janus (Debian's janus 1.1.2 skips loopback
@@ -14,8 +16,8 @@
 # and 48 muted ones (what a large meeting looks like; muted microphones send digital silence).
 # Prints per scenario: packets the server sent (Parley's counter; Janus's veth TX) and the clients received,
 # server CPU seconds, sent packets per CPU-second, the ratio Parley/Janus of that, and the clients' loss and
-# delay. Each server gets an unmeasured warm-up run of each scenario first (WARMUP seconds, default 10). Janus is
-# installed with apt-get when missing.
+# delay, and jit_s: seconds Parley's JIT compiled during the measured run. Each server gets unmeasured warm-up
+# rounds of each scenario first, until the JIT has settled (warm_up below). Janus is installed with apt-get when missing.
 set -euo pipefail
 
 DURATION=30
@@ -132,46 +134,71 @@ server_sent() { # target
   fi
 }
 
-run_one() { # target url pid scenario → "sent received cpu_seconds loss delay_p50 delay_p99 connected planned"
-  local target=$1 url=$2 pid=$3 scenario=$4 before after sent_before sent_after json
+# Seconds Parley's JIT has spent compiling since it started (the runtime's own meter, exported on /metrics);
+# Janus (C) has none. Printed per scenario so that a run still paying for compilation shows it.
+jit_seconds() { # target
+  if [[ $1 == parley ]]; then
+    curl -sf http://127.0.0.1:3301/metrics | awk '/^system_runtime_dotnet_jit_compilation_time / {print $2; found=1} END {if (!found) print 0}'
+  else
+    echo 0
+  fi
+}
+
+run_one() { # target url pid scenario → "sent received cpu_seconds loss delay_p50 delay_p99 connected planned jit_seconds"
+  local target=$1 url=$2 pid=$3 scenario=$4 before after sent_before sent_after jit_before jit_after json
   before=$(cpu_ticks "$pid")
   sent_before=$(server_sent "$target")
+  jit_before=$(jit_seconds "$target")
   json="$WORK/$target-$scenario.json"
   # shellcheck disable=SC2046
   taskset -c "$CLIENT_CORES" $PARLEY loadtest --target "$target" --url "$url" $(scenario_args "$scenario") \
     --duration "$DURATION" --ramp "$RAMP" --json >"$json" 2>"$WORK/$target-$scenario.log" || true
   after=$(cpu_ticks "$pid")
   sent_after=$(server_sent "$target")
-  python3 - "$json" "$before" "$after" "$HZ" "$sent_before" "$sent_after" <<'PY'
+  jit_after=$(jit_seconds "$target")
+  python3 - "$json" "$before" "$after" "$HZ" "$sent_before" "$sent_after" "$jit_before" "$jit_after" <<'PY'
 import json, sys
 path, before, after, hz, s0, s1 = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5] or 0), int(sys.argv[6] or 0)
+jit = float(sys.argv[8] or 0) - float(sys.argv[7] or 0)
 try:
     r = json.load(open(path))
 except Exception:
-    print("0 0 0 0 0 0 0 0"); sys.exit()
+    print("0 0 0 0 0 0 0 0 0"); sys.exit()
 cpu = (after - before) / hz
-print(s1 - s0, r["packets"]["received"], f"{cpu:.2f}", r["loss_percent"], r["delay_ms"]["p50"], r["delay_ms"]["p99"], r["clients"]["connected"], r["clients"]["planned"])
+print(s1 - s0, r["packets"]["received"], f"{cpu:.2f}", r["loss_percent"], r["delay_ms"]["p50"], r["delay_ms"]["p99"], r["clients"]["connected"], r["clients"]["planned"], f"{jit:.2f}")
 PY
+}
+
+warm_up() { # target url scenario: unmeasured runs of the scenario until the server's JIT has settled
+  local target=$1 url=$2 scenario=$3 round jit0 jit1
+  # A long-running server compiled its hot code long ago; Janus (C) needs none, Parley's tiered JIT does: code
+  # that runs once a second (the api role's outbox poll) reaches the 30 calls that promote it only after half
+  # a minute, and again after instrumentation (profiled: the JIT thread took 20-30 % of the server's CPU in the
+  # first minute). So repeat the scenario, up to WARMUP_ROUNDS times, until a round compiles for < 0.1 s.
+  for round in $(seq 1 "${WARMUP_ROUNDS:-6}"); do
+    jit0=$(jit_seconds "$target")
+    # shellcheck disable=SC2046
+    taskset -c "$CLIENT_CORES" $PARLEY loadtest --target "$target" --url "$url" $(scenario_args "$scenario") \
+      --duration "${WARMUP:-15}" --ramp "$RAMP" --json >"$WORK/$target-$scenario-warmup$round.json" 2>"$WORK/$target-$scenario-warmup$round.log" || true
+    jit1=$(jit_seconds "$target")
+    echo "warm-up $target ($scenario) round $round: JIT $(python3 -c "print(f'{$jit1 - $jit0:.2f}')") s" >>"$WORK/warmup.log"
+    python3 -c "import sys; sys.exit(0 if $jit1 - $jit0 < 0.1 else 1)" && break
+  done
 }
 
 # sent = packets the server sent, received = packets the clients received (both include nothing the clients
 # sent); per CPU-second figures use the server's sends and its CPU time.
-printf '%-3s %-7s %9s %9s %8s %11s %8s %9s %9s %9s\n' "sc" "server" "sent" "received" "cpu_s" "sent/cpu_s" "loss_%" "delay_p50" "delay_p99" "clients"
+printf '%-3s %-7s %9s %9s %8s %11s %8s %9s %9s %9s %6s\n' "sc" "server" "sent" "received" "cpu_s" "sent/cpu_s" "loss_%" "delay_p50" "delay_p99" "clients" "jit_s"
 for scenario in $(grep -o . <<<"$SCENARIOS"); do
   declare -A rate=()
   for target in parley janus; do
     if [[ $target == parley ]]; then url=http://127.0.0.1:3301; pid=$PARLEY_PID; else url=http://127.0.0.1:8088/janus; pid=$JANUS_PID; fi
-    # Warm-up, not measured: the same scenario once, so that the code it runs is compiled. A long-running
-    # server did that long ago; Janus (C) needs none, Parley's tiered JIT does (profiled: the JIT thread took
-    # 20-30 % of the server's CPU in the first minute of a scenario). Same load for both servers.
-    # shellcheck disable=SC2046
-    taskset -c "$CLIENT_CORES" $PARLEY loadtest --target "$target" --url "$url" $(scenario_args "$scenario") \
-      --duration "${WARMUP:-10}" --ramp "$RAMP" --json >"$WORK/$target-$scenario-warmup.json" 2>"$WORK/$target-$scenario-warmup.log" || true
+    warm_up "$target" "$url" "$scenario"
     sleep 2
-    read -r sent packets cpu loss p50 p99 connected planned < <(run_one "$target" "$url" "$pid" "$scenario")
+    read -r sent packets cpu loss p50 p99 connected planned jit < <(run_one "$target" "$url" "$pid" "$scenario")
     per=$(python3 -c "print(f'{($sent / $cpu) if $cpu > 0 else 0:.0f}')")
     rate[$target]=$per
-    printf '%-3s %-7s %9s %9s %8s %11s %8s %9s %9s %9s\n' "$scenario" "$target" "$sent" "$packets" "$cpu" "$per" "$loss" "$p50" "$p99" "$connected/$planned"
+    printf '%-3s %-7s %9s %9s %8s %11s %8s %9s %9s %9s %6s\n' "$scenario" "$target" "$sent" "$packets" "$cpu" "$per" "$loss" "$p50" "$p99" "$connected/$planned" "$jit"
     sleep 2
   done
   python3 -c "p, j = ${rate[parley]}, ${rate[janus]}; print(f'{\"$scenario\":<3} ratio Parley/Janus (sent per CPU-second): ' + (f'{p / j:.2f}' if j > 0 else 'n/a (Janus sent nothing)'))"
