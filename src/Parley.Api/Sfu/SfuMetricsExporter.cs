@@ -84,10 +84,14 @@ internal sealed class SfuMetricsExporter(SfuEngine engine)
         foreach (var reason in Enum.GetValues<DropReason>())
         {
             var count = metrics.Drops(reason);
-            if (reason == DropReason.Unrouted)
+            // The socket loops count these themselves (they happen below the engine).
+            count += reason switch
             {
-                count += engine.Workers.Sum(w => w.UnroutedPackets);
-            }
+                DropReason.Unrouted => engine.Workers.Sum(w => w.UnroutedPackets),
+                DropReason.Oversized => engine.Workers.Sum(w => w.OversizedPackets),
+                DropReason.SendFailed => engine.Workers.Sum(w => w.SendErrors),
+                _ => 0,
+            };
 
             Drops.WithLabels(reason.ToString().ToLowerInvariant()).Set(count);
         }

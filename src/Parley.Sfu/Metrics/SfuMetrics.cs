@@ -15,6 +15,10 @@ public enum DropReason
     Filtered,
     /// <summary>Audio marked as digital silence (RFC 6464 level 127), not forwarded (RTC_DROP_SILENT_AUDIO).</summary>
     Silence,
+    /// <summary>A datagram larger than the socket loop's 2,048-byte slots (nothing WebRTC sends at a 1,500 MTU).</summary>
+    Oversized,
+    /// <summary>A datagram the kernel refused to send (send buffer full, no route).</summary>
+    SendFailed,
 }
 
 /// <summary>

@@ -122,6 +122,12 @@ public sealed class SfuWorker : IDisposable
     /// <summary>Datagrams no transport claimed: garbage on the port, packets of closed transports.</summary>
     public long UnroutedPackets => _socket.UnroutedPackets;
 
+    /// <summary>Datagrams too large for the socket loop, dropped.</summary>
+    public long OversizedPackets => _socket.TruncatedPackets;
+
+    /// <summary>Datagrams the kernel refused to send.</summary>
+    public long SendErrors => _socket.SendErrors;
+
     public long HandlerErrors => _socket.HandlerErrors;
 
     public void Dispose()

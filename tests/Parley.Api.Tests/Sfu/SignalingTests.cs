@@ -140,6 +140,36 @@ public sealed class SignalingTests(SfuApiServer server) : IClassFixture<SfuApiSe
     }
 
     [Fact]
+    public async Task A_datagram_too_large_for_a_worker_is_dropped_and_counted_as_oversized()
+    {
+        var stats = await server.Http.GetFromJsonAsync<JsonElement>("/api/stats");
+        var port = stats.GetProperty("workers")[0].GetProperty("port").GetInt32();
+        var before = await OversizedAsync();
+
+        using var udp = new System.Net.Sockets.UdpClient(new IPEndPoint(IPAddress.Loopback, 0));
+        await udp.SendAsync(new byte[3000], new IPEndPoint(IPAddress.Loopback, port));
+
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        var after = before;
+        while (after == before && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(100);
+            after = await OversizedAsync();
+        }
+
+        Assert.Equal(before + 1, after);
+        // The server is still there for everything else.
+        Assert.Equal(HttpStatusCode.OK, (await server.Http.GetAsync("/api/stats")).StatusCode);
+    }
+
+    private async Task<double> OversizedAsync()
+    {
+        var text = await server.Http.GetStringAsync("/metrics");
+        var line = text.Split('\n').Single(l => l.StartsWith("parley_sfu_dropped_packets_total{reason=\"oversized\"}", StringComparison.Ordinal));
+        return double.Parse(line[(line.LastIndexOf(' ') + 1)..], System.Globalization.CultureInfo.InvariantCulture);
+    }
+
+    [Fact]
     public async Task Metrics_carry_the_mediasoup_names_of_the_meeshy_dashboards()
     {
         var text = await server.Http.GetStringAsync("/metrics");
