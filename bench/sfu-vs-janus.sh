@@ -2,7 +2,7 @@
 # Side-by-side SFU benchmark (issue 8): Parley's SFU and Janus VideoRoom, same CPU budget, same load.
 #
 #   bench/sfu-vs-janus.sh [--duration S] [--cores LIST] [--scenarios abcd] [--ramp N]
-#   (WARMUP=S seconds per unmeasured warm-up round, default 15; WARMUP_ROUNDS=N at most, default 6: rounds repeat
+#   (WARMUP=S seconds per unmeasured warm-up round, default 20; WARMUP_ROUNDS=N at most, default 8: rounds repeat
 #    until Parley's JIT compiles for less than 0.1 s in one)
 #
 # Runs inside a private network namespace (unshare -n) so that nothing leaves the machine: lo for Parley
@@ -172,14 +172,16 @@ PY
 warm_up() { # target url scenario: unmeasured runs of the scenario until the server's JIT has settled
   local target=$1 url=$2 scenario=$3 round jit0 jit1
   # A long-running server compiled its hot code long ago; Janus (C) needs none, Parley's tiered JIT does: code
-  # that runs once a second (the api role's outbox poll) reaches the 30 calls that promote it only after half
-  # a minute, and again after instrumentation (profiled: the JIT thread took 20-30 % of the server's CPU in the
-  # first minute). So repeat the scenario, up to WARMUP_ROUNDS times, until a round compiles for < 0.1 s.
-  for round in $(seq 1 "${WARMUP_ROUNDS:-6}"); do
+  # that runs once a second (the api role's outbox poll) or once per join reaches the 30 calls that promote it
+  # only after minutes, and again after instrumentation. Measured in scenario (a): JIT took 2.5 of 5.4 CPU-s in
+  # the first 20 s, still 0.5 of 2.6 at 60-80 s, < 0.1 after 100 s; sent packets per CPU-second went from
+  # 34,000 to 100,000 meanwhile. So repeat the scenario, up to WARMUP_ROUNDS times, until a round compiles
+  # for < 0.1 s.
+  for round in $(seq 1 "${WARMUP_ROUNDS:-8}"); do
     jit0=$(jit_seconds "$target")
     # shellcheck disable=SC2046
     taskset -c "$CLIENT_CORES" $PARLEY loadtest --target "$target" --url "$url" $(scenario_args "$scenario") \
-      --duration "${WARMUP:-15}" --ramp "$RAMP" --json >"$WORK/$target-$scenario-warmup$round.json" 2>"$WORK/$target-$scenario-warmup$round.log" || true
+      --duration "${WARMUP:-20}" --ramp "$RAMP" --json >"$WORK/$target-$scenario-warmup$round.json" 2>"$WORK/$target-$scenario-warmup$round.log" || true
     jit1=$(jit_seconds "$target")
     echo "warm-up $target ($scenario) round $round: JIT $(python3 -c "print(f'{$jit1 - $jit0:.2f}')") s" >>"$WORK/warmup.log"
     python3 -c "import sys; sys.exit(0 if $jit1 - $jit0 < 0.1 else 1)" && break
