@@ -135,6 +135,7 @@ public sealed partial class Room : IWorkerTickable
         var wasReconnecting = participant.State == ParticipantState.Reconnecting;
         participant.State = ParticipantState.Joined;
         participant.Send(JoinedMessage(participant));
+        SendActiveSpeaker(participant);
         if (wasReconnecting)
         {
             Broadcast(new ParticipantUpdatedMessage(participant.View()), except: participant);
@@ -404,6 +405,7 @@ public sealed partial class Room : IWorkerTickable
         Worker.ParticipantCount++;
         _emptySince = null;
         participant.Send(JoinedMessage(participant));
+        SendActiveSpeaker(participant);
         Broadcast(new ParticipantJoinedMessage(participant.View()), except: participant);
         if (participant.Grant.CanSubscribe)
         {
@@ -492,6 +494,21 @@ public sealed partial class Room : IWorkerTickable
         {
             _emptySince = DateTimeOffset.UtcNow;
         }
+    }
+
+    /// <summary>
+    /// Tells a joiner who speaks now: active_speaker is otherwise sent only on a change, and someone who has
+    /// had the floor since before the join (a recording bot arriving mid-sentence) would never be named.
+    /// </summary>
+    private void SendActiveSpeaker(Participant participant)
+    {
+        if (_activeSpeaker is null)
+        {
+            return;
+        }
+
+        var levels = Speakers.Levels(SfuWorker.NowMicroseconds / 1000).Select(l => new SpeakerLevelView(l.ParticipantId, Math.Round(l.Level, 3))).ToList();
+        participant.Send(new ActiveSpeakerMessage(_activeSpeaker, levels));
     }
 
     private JoinedMessage JoinedMessage(Participant participant) => new(

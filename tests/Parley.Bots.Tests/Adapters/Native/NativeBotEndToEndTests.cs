@@ -156,7 +156,12 @@ public sealed class NativeBotEndToEndTests
         return details;
     }
 
-    internal static void SendMedia(MeetingClient client, LocalPublication publication, List<byte[]> opus, List<byte[]> vp8, CancellationToken stop)
+    /// <param name="speaking">
+    /// Whether the publisher speaks at a time since the start (null: always): while it does not, its audio says
+    /// digital silence (RFC 6464 level 127, no voice), as a muted microphone's does.
+    /// </param>
+    internal static void SendMedia(MeetingClient client, LocalPublication publication, List<byte[]> opus, List<byte[]> vp8, CancellationToken stop,
+        Func<TimeSpan, bool>? speaking = null)
     {
         var buffer = new byte[1600];
         var audioMid = System.Text.Encoding.ASCII.GetBytes(publication.AudioMid ?? "0");
@@ -181,7 +186,9 @@ public sealed class NativeBotEndToEndTests
 
                 if (publication.AudioLevelExtensionId != 0)
                 {
-                    b.AddExtension(publication.AudioLevelExtensionId, [RtpExtensionValues.EncodeAudioLevel(true, 20)]);
+                    var voice = speaking?.Invoke(TimeSpan.FromMilliseconds(audioIndex * 20)) ?? true;
+                    b.AddExtension(publication.AudioLevelExtensionId,
+                        [voice ? RtpExtensionValues.EncodeAudioLevel(true, 20) : RtpExtensionValues.EncodeAudioLevel(false, RtpExtensionValues.SilenceLevel)]);
                 }
 
                 b.AddPayload(payload);
@@ -265,10 +272,12 @@ public sealed class NativeBotEndToEndTests
     }
 
     /// <summary>Two seconds of test pattern as VP8 frames (from an IVF file ffmpeg writes), the first a key frame.</summary>
-    internal static async Task<List<byte[]>> EncodeVp8Async(string ffmpeg, string directory)
+    /// <param name="source">An ffmpeg lavfi video source (testsrc: a moving test pattern; color=c=red: one colour).</param>
+    internal static async Task<List<byte[]>> EncodeVp8Async(string ffmpeg, string directory, string source = "testsrc")
     {
-        var path = Path.Combine(directory, "pattern.ivf");
-        await RunAsync(ffmpeg, $"-y -v error -f lavfi -i testsrc=size=320x240:rate=25:duration=2 -c:v libvpx -b:v 300k -g 50 -f ivf {path}");
+        var path = Path.Combine(directory, $"{source.Replace('=', '-')}.ivf");
+        var input = (source.Contains('=', StringComparison.Ordinal) ? source + ":" : source + "=") + "size=320x240:rate=25:duration=2";
+        await RunAsync(ffmpeg, $"-y -v error -f lavfi -i {input} -c:v libvpx -b:v 300k -g 50 -f ivf {path}");
         var data = await File.ReadAllBytesAsync(path);
         var frames = new List<byte[]>();
         int offset = BinaryPrimitives.ReadUInt16LittleEndian(data.AsSpan(6));
