@@ -63,6 +63,7 @@ public sealed partial class NativeMeetingAdapter : IMeetingAdapter
         ArgumentNullException.ThrowIfNull(events);
         _events = events;
         var join = ReadJoin(_context.Config);
+        LoadCamera(cancellationToken);
         var client = new MeetingClient(new MeetingClientOptions
         {
             ServerUrl = join.ServerUrl,
@@ -87,7 +88,7 @@ public sealed partial class NativeMeetingAdapter : IMeetingAdapter
             };
         }
 
-        events.StatusChanged(BotStatus.InCallNotRecording);
+        Report(BotStatus.InCallNotRecording);
         var joined = client.JoinInfo!;
         LogJoined(_logger, joined.Meeting.MeetingId, joined.ParticipantId);
 
@@ -102,7 +103,8 @@ public sealed partial class NativeMeetingAdapter : IMeetingAdapter
             _session!.AddChatMessage(message.ParticipantId, message.Name ?? message.ParticipantId, message.Text, message.MessageId, message.SentAt);
         }
 
-        events.StatusChanged(BotStatus.InCallRecording);
+        Report(BotStatus.InCallRecording);
+        StartCamera(client, cancellationToken);
         if (EntryMessage(_context.Config) is { } entry)
         {
             await SendChatMessageAsync(entry, cancellationToken).ConfigureAwait(false);
@@ -123,17 +125,18 @@ public sealed partial class NativeMeetingAdapter : IMeetingAdapter
             }
         }
 
+        await StopCameraAsync().ConfigureAwait(false);
         await client.LeaveAsync(CancellationToken.None).ConfigureAwait(false);
         var directory = StopRecording();
         // Out of the call: the runtime's leave grace no longer applies to the composition and upload that follow
         // (minutes for a long meeting on a busy machine).
-        events.StatusChanged(BotStatus.CallEnded);
+        Report(BotStatus.CallEnded);
         if (directory is not null)
         {
             // A failed delivery throws (recording_failed); a delivered one may still have something to say in the bot's
             // error_message: what ffmpeg could not make, or that the upload waits in the fallback directory.
             var outcome = await (_deliver ?? DeliverAsync)(directory, cancellationToken).ConfigureAwait(false);
-            events.RecordingDelivered(outcome?.Message);
+            events.RecordingDelivered(WithCameraMessage(outcome?.Message));
         }
 
         return end;
@@ -174,12 +177,12 @@ public sealed partial class NativeMeetingAdapter : IMeetingAdapter
         if (paused)
         {
             session.Pause();
-            _events?.StatusChanged(BotStatus.RecordingPaused);
+            Report(BotStatus.RecordingPaused);
         }
         else
         {
             session.Resume();
-            _events?.StatusChanged(BotStatus.RecordingResumed);
+            Report(BotStatus.RecordingResumed);
         }
 
         return Task.CompletedTask;
@@ -187,6 +190,7 @@ public sealed partial class NativeMeetingAdapter : IMeetingAdapter
 
     public async ValueTask DisposeAsync()
     {
+        await StopCameraAsync().ConfigureAwait(false);
         StopRecording();
         if (_client is { } client)
         {
@@ -223,7 +227,7 @@ public sealed partial class NativeMeetingAdapter : IMeetingAdapter
 
     private void Hook(MeetingClient client)
     {
-        client.LobbyWaiting += () => _events?.StatusChanged(BotStatus.InWaitingRoom);
+        client.LobbyWaiting += () => Report(BotStatus.InWaitingRoom);
         client.ParticipantJoined += OnParticipant;
         client.ParticipantUpdated += OnParticipant;
         client.ParticipantLeft += (id, _) =>
@@ -382,6 +386,14 @@ public sealed partial class NativeMeetingAdapter : IMeetingAdapter
             return;
         }
 
+        if (IsBot(track.ParticipantId))
+        {
+            // Another bot's camera (its bot_image) is not part of the meeting being recorded: bots are left out of
+            // participants, speakers and diarization too. Our own tracks never come back to us from the SFU.
+            LogBotTrackSkipped(_logger, track.ToString());
+            return;
+        }
+
         RecordingCodec? codec = track.Kind == "audio"
             ? RecordingCodec.Opus
             : track.Codec?.ToUpperInvariant() switch
@@ -527,6 +539,13 @@ public sealed partial class NativeMeetingAdapter : IMeetingAdapter
         var delivery = NativeRecordingDelivery.Create(_context, api);
         return await delivery.DeliverAsync(directory, _context.Config.RecordingMode, cancellationToken).ConfigureAwait(false);
     }
+
+    private bool IsBot(string participantId) =>
+        participantId == _client?.ParticipantId
+        || (_client?.Participants.FirstOrDefault(p => p.ParticipantId == participantId) is { IsBot: true });
+
+    [LoggerMessage(EventId = 7110, Level = LogLevel.Information, Message = "Track {Track} not recorded: it is a bot's")]
+    private static partial void LogBotTrackSkipped(ILogger logger, string track);
 
     [LoggerMessage(EventId = 7100, Level = LogLevel.Information, Message = "Joined meeting {MeetingId} as {ParticipantId}")]
     private static partial void LogJoined(ILogger logger, string meetingId, string participantId);
