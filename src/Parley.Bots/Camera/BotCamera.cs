@@ -76,6 +76,7 @@ public sealed partial class BotCamera : IAsyncDisposable
         _payloadType = (byte)publication.VideoPayloadType;
         _midExtension = publication.VideoMidExtensionId;
         _mid = Encoding.ASCII.GetBytes(publication.VideoMid ?? "1");
+        _start = _time.GetTimestamp();
     }
 
     /// <summary>The index of the image shown now (-1 before the first frame).</summary>
@@ -114,6 +115,9 @@ public sealed partial class BotCamera : IAsyncDisposable
 
         _stop.Dispose();
     }
+
+    /// <summary>As if the SFU sent a PLI for our SSRC (tests).</summary>
+    internal void RequestKeyframeForTest() => OnKeyframeRequested(_ssrc);
 
     private void OnKeyframeRequested(uint ssrc)
     {
