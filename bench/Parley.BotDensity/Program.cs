@@ -41,7 +41,7 @@ internal static class Program
         var tokens = new List<string>(o.Bots);
         for (var i = 0; i < o.Bots; i++)
         {
-            tokens.Add(await BotTokenAsync(http, meetingId, i));
+            tokens.Add(await BotTokenAsync(http, meetingId, i, o.BotImage is not null));
         }
 
         // --bot-image: every bot shows this picture as its camera, served from here on loopback (as a user's URL would be).
@@ -211,14 +211,15 @@ internal static class Program
     }
 
     /// <summary>A join token flagged bot (what the API mints into a bot's config as meeting_join).</summary>
-    private static async Task<string> BotTokenAsync(HttpClient http, string meetingId, int index)
+    private static async Task<string> BotTokenAsync(HttpClient http, string meetingId, int index, bool canPublish)
     {
         using var response = await http.PostAsJsonAsync($"v2/meetings/{Uri.EscapeDataString(meetingId)}/tokens", new Dictionary<string, object>
         {
             ["identity"] = $"bot-density-{index}",
             ["name"] = $"Density bot {index}",
             ["bot"] = true,
-            ["can_publish"] = false,
+            // The API mints a bot's own token with can_publish (its camera); here only a bot with --bot-image needs it.
+            ["can_publish"] = canPublish,
         });
         var body = await response.Content.ReadAsStringAsync();
         if (!response.IsSuccessStatusCode)
