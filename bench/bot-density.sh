@@ -3,6 +3,7 @@
 #
 #   bench/bot-density.sh [--bots "10 25 50"] [--publishers 3] [--duration 60] [--processes 5] [--compose 1]
 #   (PARLEY_BENCH_BUILD=0 reuses the Release builds; WARMUP=S seconds of recording before measuring, default 5;
+#    BOT_IMAGE=picture.png makes every in-process bot show it as its camera (bot_image);
 #    SERVER_ENV="VAR=value ..." is added to the server's environment, which its `parley bot run` children inherit;
 #    PARLEY_DLL=path/parley.dll runs another build, e.g. a ReadyToRun `dotnet publish` like the container image's)
 #
@@ -90,7 +91,7 @@ for n in $BOTS; do
   lt=$(start_publishers $(( DURATION + ${WARMUP:-5} + n / 10 + 90 )) "$n")
   PIDS+=("$lt")
   taskset -c $BOT_CORE $HARNESS --url "$URL" --api-key "$KEY" --bots "$n" --publishers "$PUBLISHERS" --duration "$DURATION" \
-    --warmup "${WARMUP:-5}" --ramp 10 --compose "$COMPOSE" >"$WORK/bots-$n.json" 2>"$WORK/bots-$n.log" || true
+    --warmup "${WARMUP:-5}" --ramp 10 --compose "$COMPOSE" ${BOT_IMAGE:+--bot-image "$BOT_IMAGE"} >"$WORK/bots-$n.json" 2>"$WORK/bots-$n.log" || true
   kill "$lt" 2>/dev/null || true
   wait "$lt" 2>/dev/null || true
   rm -rf "$TMPDIR/parley-recordings"

@@ -26,7 +26,7 @@ internal static class Program
         var o = Options.Parse(args);
         if (o is null)
         {
-            await Console.Error.WriteLineAsync("usage: Parley.BotDensity --url URL --api-key KEY [--meeting-id ID] --bots N [--publishers P] [--duration S] [--warmup S] [--ramp PER_S] [--compose K]");
+            await Console.Error.WriteLineAsync("usage: Parley.BotDensity --url URL --api-key KEY [--meeting-id ID] --bots N [--publishers P] [--duration S] [--warmup S] [--ramp PER_S] [--compose K] [--bot-image PNG]");
             return 2;
         }
 
@@ -41,15 +41,21 @@ internal static class Program
         var tokens = new List<string>(o.Bots);
         for (var i = 0; i < o.Bots; i++)
         {
-            tokens.Add(await BotTokenAsync(http, meetingId, i));
+            tokens.Add(await BotTokenAsync(http, meetingId, i, o.BotImage is not null));
         }
+
+        // --bot-image: every bot shows this picture as its camera, served from here on loopback (as a user's URL would be).
+        using var images = o.BotImage is null ? null : new ImageFileServer(o.BotImage);
+        var body = images is null
+            ? default
+            : JsonDocument.Parse(JsonSerializer.Serialize(new { bot_image = images.Url.ToString() })).RootElement;
 
         var baseline = Sample();
         var bots = new List<DensityBot>(o.Bots);
         var joinStart = Stopwatch.StartNew();
         for (var i = 0; i < o.Bots; i++)
         {
-            var bot = new DensityBot(i, o.Url, tokens[i], loggers);
+            var bot = new DensityBot(i, o.Url, tokens[i], loggers, body);
             bots.Add(bot);
             bot.Start();
             await Task.Delay(TimeSpan.FromSeconds(1 / o.Ramp));
@@ -205,14 +211,15 @@ internal static class Program
     }
 
     /// <summary>A join token flagged bot (what the API mints into a bot's config as meeting_join).</summary>
-    private static async Task<string> BotTokenAsync(HttpClient http, string meetingId, int index)
+    private static async Task<string> BotTokenAsync(HttpClient http, string meetingId, int index, bool canPublish)
     {
         using var response = await http.PostAsJsonAsync($"v2/meetings/{Uri.EscapeDataString(meetingId)}/tokens", new Dictionary<string, object>
         {
             ["identity"] = $"bot-density-{index}",
             ["name"] = $"Density bot {index}",
             ["bot"] = true,
-            ["can_publish"] = false,
+            // The API mints a bot's own token with can_publish (its camera); here only a bot with --bot-image needs it.
+            ["can_publish"] = canPublish,
         });
         var body = await response.Content.ReadAsStringAsync();
         if (!response.IsSuccessStatusCode)
@@ -270,7 +277,7 @@ internal static class Program
 }
 
 /// <summary>One bot: a native meeting adapter with its recording, delivery replaced by keeping the folder.</summary>
-internal sealed class DensityBot(int index, Uri serverUrl, string token, ILoggerFactory loggers) : IMeetingEventSink
+internal sealed class DensityBot(int index, Uri serverUrl, string token, ILoggerFactory loggers, JsonElement body) : IMeetingEventSink
 {
     private readonly TaskCompletionSource _recording = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private NativeMeetingAdapter? _adapter;
@@ -284,7 +291,7 @@ internal sealed class DensityBot(int index, Uri serverUrl, string token, ILogger
     public void Start()
     {
         var join = JsonDocument.Parse(JsonSerializer.Serialize(new { token, server_url = serverUrl.ToString() })).RootElement;
-        var config = new BotConfig($"density{index:D4}", $"Density bot {index}", serverUrl.ToString(), "parley", "speaker_view", "joining_call", TimeoutConfig.Default, default)
+        var config = new BotConfig($"density{index:D4}", $"Density bot {index}", serverUrl.ToString(), "parley", "speaker_view", "joining_call", TimeoutConfig.Default, body)
         {
             MeetingJoin = join,
         };
@@ -397,7 +404,7 @@ internal sealed class StderrLoggerFactory : ILoggerFactory
     }
 }
 
-internal sealed record Options(Uri Url, string ApiKey, string? MeetingId, int Bots, int Publishers, double Duration, double Warmup, double Ramp, int Compose)
+internal sealed record Options(Uri Url, string ApiKey, string? MeetingId, int Bots, int Publishers, double Duration, double Warmup, double Ramp, int Compose, string? BotImage)
 {
     public static Options? Parse(string[] args)
     {
@@ -420,6 +427,50 @@ internal sealed record Options(Uri Url, string ApiKey, string? MeetingId, int Bo
         }
 
         return new Options(url, key, Get("meeting-id"), (int)Number("bots", 0), (int)Number("publishers", 1), Number("duration", 60), Number("warmup", 5),
-            Number("ramp", 10), (int)Number("compose", 1));
+            Number("ramp", 10), (int)Number("compose", 1), Get("bot-image"));
+    }
+}
+
+/// <summary>Serves one picture file at http://127.0.0.1:PORT/image for --bot-image.</summary>
+internal sealed class ImageFileServer : IDisposable
+{
+    private readonly System.Net.HttpListener _listener = new();
+    private readonly byte[] _content;
+
+    public ImageFileServer(string path)
+    {
+        _content = File.ReadAllBytes(path);
+        var probe = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        probe.Start();
+        var port = ((System.Net.IPEndPoint)probe.LocalEndpoint).Port;
+        probe.Stop();
+        Url = new Uri($"http://127.0.0.1:{port}/image");
+        _listener.Prefixes.Add($"http://127.0.0.1:{port}/");
+        _listener.Start();
+        _ = Task.Run(ServeAsync);
+    }
+
+    public Uri Url { get; }
+
+    public void Dispose() => _listener.Close();
+
+    private async Task ServeAsync()
+    {
+        try
+        {
+            while (_listener.IsListening)
+            {
+                var context = await _listener.GetContextAsync();
+                context.Response.ContentType = "application/octet-stream";
+                await context.Response.OutputStream.WriteAsync(_content);
+                context.Response.Close();
+            }
+        }
+        catch (System.Net.HttpListenerException)
+        {
+        }
+        catch (ObjectDisposedException)
+        {
+        }
     }
 }

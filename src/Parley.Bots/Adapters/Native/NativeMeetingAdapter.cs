@@ -15,7 +15,8 @@ namespace Parley.Bots.Adapters.Native;
 /// <see cref="MeetingClient"/>, reports the waiting room and in-call statuses, relays chat, participants and the
 /// active speaker, posts entry_message, and records every audio and video track it receives (tracks published
 /// later included) with a <see cref="TrackRecorder"/> each: no decoding while the meeting runs. After leaving it
-/// finishes the files and hands the folder to <see cref="NativeRecordingDelivery"/>.
+/// finishes the files and hands the folder to <see cref="NativeRecordingDelivery"/>. With bot_image it shows the
+/// images as its camera (NativeMeetingAdapter.Camera.cs); the recording side is in NativeMeetingAdapter.Recording.cs.
 /// </summary>
 public sealed partial class NativeMeetingAdapter : IMeetingAdapter
 {
@@ -63,6 +64,7 @@ public sealed partial class NativeMeetingAdapter : IMeetingAdapter
         ArgumentNullException.ThrowIfNull(events);
         _events = events;
         var join = ReadJoin(_context.Config);
+        LoadCamera(cancellationToken);
         var client = new MeetingClient(new MeetingClientOptions
         {
             ServerUrl = join.ServerUrl,
@@ -87,7 +89,7 @@ public sealed partial class NativeMeetingAdapter : IMeetingAdapter
             };
         }
 
-        events.StatusChanged(BotStatus.InCallNotRecording);
+        Report(BotStatus.InCallNotRecording);
         var joined = client.JoinInfo!;
         LogJoined(_logger, joined.Meeting.MeetingId, joined.ParticipantId);
 
@@ -102,7 +104,8 @@ public sealed partial class NativeMeetingAdapter : IMeetingAdapter
             _session!.AddChatMessage(message.ParticipantId, message.Name ?? message.ParticipantId, message.Text, message.MessageId, message.SentAt);
         }
 
-        events.StatusChanged(BotStatus.InCallRecording);
+        Report(BotStatus.InCallRecording);
+        StartCamera(client, cancellationToken);
         if (EntryMessage(_context.Config) is { } entry)
         {
             await SendChatMessageAsync(entry, cancellationToken).ConfigureAwait(false);
@@ -123,17 +126,18 @@ public sealed partial class NativeMeetingAdapter : IMeetingAdapter
             }
         }
 
+        await StopCameraAsync().ConfigureAwait(false);
         await client.LeaveAsync(CancellationToken.None).ConfigureAwait(false);
         var directory = StopRecording();
         // Out of the call: the runtime's leave grace no longer applies to the composition and upload that follow
         // (minutes for a long meeting on a busy machine).
-        events.StatusChanged(BotStatus.CallEnded);
+        Report(BotStatus.CallEnded);
         if (directory is not null)
         {
             // A failed delivery throws (recording_failed); a delivered one may still have something to say in the bot's
             // error_message: what ffmpeg could not make, or that the upload waits in the fallback directory.
             var outcome = await (_deliver ?? DeliverAsync)(directory, cancellationToken).ConfigureAwait(false);
-            events.RecordingDelivered(outcome?.Message);
+            events.RecordingDelivered(WithCameraMessage(outcome?.Message));
         }
 
         return end;
@@ -174,12 +178,12 @@ public sealed partial class NativeMeetingAdapter : IMeetingAdapter
         if (paused)
         {
             session.Pause();
-            _events?.StatusChanged(BotStatus.RecordingPaused);
+            Report(BotStatus.RecordingPaused);
         }
         else
         {
             session.Resume();
-            _events?.StatusChanged(BotStatus.RecordingResumed);
+            Report(BotStatus.RecordingResumed);
         }
 
         return Task.CompletedTask;
@@ -187,6 +191,7 @@ public sealed partial class NativeMeetingAdapter : IMeetingAdapter
 
     public async ValueTask DisposeAsync()
     {
+        await StopCameraAsync().ConfigureAwait(false);
         StopRecording();
         if (_client is { } client)
         {
@@ -223,7 +228,7 @@ public sealed partial class NativeMeetingAdapter : IMeetingAdapter
 
     private void Hook(MeetingClient client)
     {
-        client.LobbyWaiting += () => _events?.StatusChanged(BotStatus.InWaitingRoom);
+        client.LobbyWaiting += () => Report(BotStatus.InWaitingRoom);
         client.ParticipantJoined += OnParticipant;
         client.ParticipantUpdated += OnParticipant;
         client.ParticipantLeft += (id, _) =>
@@ -342,203 +347,8 @@ public sealed partial class NativeMeetingAdapter : IMeetingAdapter
         }
     }
 
-    /// <summary>
-    /// RTP of a recorded track: RTX retransmissions (what the SFU sends on the RTX SSRC in answer to our NACKs) are
-    /// unwrapped into the original packet first; RTX padding is dropped. Socket thread; no allocation per packet.
-    /// </summary>
-    internal static void OnTrackRtp(SubscribeRtxRepair rtx, SubscribedTrack track, TrackRecorder recorder, ReadOnlySpan<byte> packet)
-    {
-        var scratch = t_rtxScratch ??= new byte[2048];
-        if (rtx.TryUnwrap(track.Mid, packet, track.Ssrc ?? recorder.MediaSsrc, scratch, out var length))
-        {
-            if (length > 0)
-            {
-                recorder.OnRtpPacket(scratch.AsSpan(0, length));
-            }
-
-            return;
-        }
-
-        recorder.OnRtpPacket(packet);
-    }
-
-    private void StartRecording(JoinedInfo joined)
-    {
-        var directory = Path.Combine(Path.GetTempPath(), "parley-recordings", $"{_context.Config.BotId}-{joined.ParticipantId}");
-        var session = new RecordingSession(directory, _context.Time, _context.Loggers);
-        session.AddParticipant(new MeetingParticipant(joined.ParticipantId, _context.Config.BotName), isBot: true);
-        _session = session;
-        LogRecording(_logger, directory);
-        foreach (var track in _client!.SubscribedTracks)
-        {
-            AddTrack(track);
-        }
-    }
-
-    private void AddTrack(SubscribedTrack track)
-    {
-        if (_session is not { } session || track.Tag is TrackRecorder)
-        {
-            return;
-        }
-
-        RecordingCodec? codec = track.Kind == "audio"
-            ? RecordingCodec.Opus
-            : track.Codec?.ToUpperInvariant() switch
-            {
-                "VP8" => RecordingCodec.Vp8,
-                "H264" => RecordingCodec.H264,
-                _ => null,
-            };
-        if (codec is null)
-        {
-            LogUnsupportedCodec(_logger, track.ToString(), track.Codec ?? "?");
-            return;
-        }
-
-        try
-        {
-            var recorder = session.AddTrack(new TrackRecorderOptions
-            {
-                ParticipantId = track.ParticipantId,
-                Kind = track.Kind == "audio" ? TrackKind.Audio : TrackKind.Video,
-                Codec = codec.Value,
-                Source = track.Source,
-                ClockRate = track.ClockRate,
-                AudioLevelExtensionId = track.Kind == "audio" ? SubscribeAudioLevelExtensionId : 0,
-            });
-            track.Tag = recorder;
-            lock (_gate)
-            {
-                _recorders.Add(recorder);
-            }
-
-            LogTrack(_logger, track.ToString(), recorder.FilePath);
-        }
-        catch (ObjectDisposedException)
-        {
-            // The session stopped meanwhile (leaving).
-        }
-    }
-
-    private void OnSubscribeRtcp(ReadOnlySpan<byte> compound)
-    {
-        TrackRecorder[] recorders;
-        lock (_gate)
-        {
-            recorders = [.. _recorders];
-        }
-
-        foreach (var packet in new RtcpCompoundEnumerator(compound))
-        {
-            if (RtcpSenderReport.TryParse(packet, out var report))
-            {
-                foreach (var recorder in recorders)
-                {
-                    recorder.OnSenderReport(report.Ssrc, report.NtpTimestamp, report.RtpTimestamp);
-                }
-            }
-        }
-    }
-
-    /// <summary>Every 20 ms: jitter buffers give up old gaps, NACKs and PLIs go out.</summary>
-    private async Task PumpAsync(PeriodicTimer timer, CancellationToken cancellationToken)
-    {
-        var lost = new ushort[64];
-        var rtcp = new byte[1500];
-        try
-        {
-            while (await timer.WaitForNextTickAsync(cancellationToken).ConfigureAwait(false))
-            {
-                TrackRecorder[] recorders;
-                lock (_gate)
-                {
-                    recorders = [.. _recorders];
-                }
-
-                foreach (var recorder in recorders)
-                {
-                    recorder.Poll();
-                    var ssrc = recorder.MediaSsrc;
-                    if (ssrc == 0 || _client is not { } client)
-                    {
-                        continue;
-                    }
-
-                    var count = recorder.CollectNacks(lost, 50);
-                    if (count > 0)
-                    {
-                        var length = RtcpNack.Write(rtcp, 1, ssrc, lost.AsSpan(0, count));
-                        client.SendSubscribeRtcp(rtcp, length);
-                    }
-
-                    if (recorder.KeyframeRequestDue())
-                    {
-                        client.RequestKeyframe(ssrc);
-                    }
-                }
-            }
-        }
-        catch (OperationCanceledException)
-        {
-        }
-        catch (ObjectDisposedException)
-        {
-        }
-    }
-
-    /// <summary>
-    /// Stops every recorder and the session (files finished, manifest final); returns the folder once. When everyone
-    /// else had left (the bot waited out everyone_left_timeout, or was told to leave while alone), the recording
-    /// ends when the last participant left: the time the bot spent alone holds nothing worth delivering, and a
-    /// 20 s meeting gives a 20 s recording whatever the timeout (issue 7's end-to-end test).
-    /// </summary>
-    private string? StopRecording()
-    {
-        RecordingSession? session;
-        double? endAt;
-        lock (_gate)
-        {
-            session = _session;
-            _session = null;
-            _recorders.Clear();
-            endAt = _humans.IsEmpty ? _aloneSince : null;
-        }
-
-        if (session is null)
-        {
-            return null;
-        }
-
-        session.Stop(endAt);
-        return session.Directory;
-    }
-
-    private async Task<RecordingDeliveryOutcome?> DeliverAsync(string directory, CancellationToken cancellationToken)
-    {
-        var options = _context.Options;
-        if (options.ApiUrl is null || options.Token is null)
-        {
-            LogNoDelivery(_logger, directory);
-            return null;
-        }
-
-        using var api = new BotApiClient(options.ApiUrl, _context.Config.BotId, options.Token, TimeSpan.FromMilliseconds(options.ApiRetryBudgetMs), _context.Time, _context.Loggers.CreateLogger<BotApiClient>());
-        var delivery = NativeRecordingDelivery.Create(_context, api);
-        return await delivery.DeliverAsync(directory, _context.Config.RecordingMode, cancellationToken).ConfigureAwait(false);
-    }
-
     [LoggerMessage(EventId = 7100, Level = LogLevel.Information, Message = "Joined meeting {MeetingId} as {ParticipantId}")]
     private static partial void LogJoined(ILogger logger, string meetingId, string participantId);
-
-    [LoggerMessage(EventId = 7101, Level = LogLevel.Information, Message = "Recording into {Directory}")]
-    private static partial void LogRecording(ILogger logger, string directory);
-
-    [LoggerMessage(EventId = 7102, Level = LogLevel.Information, Message = "Recording track {Track} to {File}")]
-    private static partial void LogTrack(ILogger logger, string track, string file);
-
-    [LoggerMessage(EventId = 7103, Level = LogLevel.Warning, Message = "Track {Track} not recorded: codec {Codec} is not supported")]
-    private static partial void LogUnsupportedCodec(ILogger logger, string track, string codec);
 
     [LoggerMessage(EventId = 7104, Level = LogLevel.Information, Message = "The meeting closed ({Reason})")]
     private static partial void LogMeetingClosed(ILogger logger, string reason);
@@ -548,7 +358,4 @@ public sealed partial class NativeMeetingAdapter : IMeetingAdapter
 
     [LoggerMessage(EventId = 7106, Level = LogLevel.Warning, Message = "Chat message not sent: {Reason}")]
     private static partial void LogChatFailed(ILogger logger, string reason);
-
-    [LoggerMessage(EventId = 7107, Level = LogLevel.Warning, Message = "No API URL or token: the recording stays in {Directory}")]
-    private static partial void LogNoDelivery(ILogger logger, string directory);
 }

@@ -207,20 +207,16 @@ public sealed class NativeBotEndToEndTests
                 }
 
                 var frame = vp8[index];
-                for (var offset = 0; offset < frame.Length; offset += 1000)
+                var packets = Vp8Packetizer.PacketCount(frame.Length, 1001);
+                for (var i = 0; i < packets; i++)
                 {
-                    var size = Math.Min(1000, frame.Length - offset);
-                    var last = offset + size >= frame.Length;
-                    var b = new RtpPacketBuilder(buffer, (byte)publication.VideoPayloadType, videoSeq++, (uint)(videoIndex * 3600), videoSsrc, marker: last);
+                    var b = new RtpPacketBuilder(buffer, (byte)publication.VideoPayloadType, videoSeq++, (uint)(videoIndex * 3600), videoSsrc, marker: i == packets - 1);
                     if (publication.VideoMidExtensionId != 0)
                     {
                         b.AddExtension(publication.VideoMidExtensionId, videoMid);
                     }
 
-                    Span<byte> payload = new byte[size + 1];
-                    payload[0] = offset == 0 ? (byte)0x10 : (byte)0x00; // VP8 payload descriptor: S bit on the first packet
-                    frame.AsSpan(offset, size).CopyTo(payload[1..]);
-                    b.AddPayload(payload);
+                    Vp8Packetizer.AddPayload(ref b, frame, i, 1001);
                     client.SendRtp(buffer, b.Length);
                 }
 

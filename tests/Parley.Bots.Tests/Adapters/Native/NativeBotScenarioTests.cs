@@ -113,7 +113,15 @@ public sealed class NativeBotWithoutFfmpegTests : IAsyncLifetime
     public async Task Without_ffmpeg_the_bot_completes_with_track_files_json_artifacts_and_a_message_naming_the_package()
     {
         await using var meeting = await _fixture.StartMeetingAsync(["Alice"]);
-        var botId = await _fixture.CreateBotAsync(meeting.JoinUrl, "speaker_view");
+        // With a bot_image too: without ffmpeg it cannot be encoded, so it is not even downloaded (nothing listens there).
+        var created = await NativeBotEndToEndTests.DataAsync(await _fixture.Http.PostAsJsonAsync("/v2/bots", new
+        {
+            bot_name = "Recorder",
+            meeting_url = meeting.JoinUrl,
+            recording_mode = "speaker_view",
+            bot_image = "http://127.0.0.1:9/picture.png",
+        }));
+        var botId = created.GetProperty("bot_id").GetString()!;
         await _fixture.WaitHistoryAsync(botId, "in_call_recording");
         await Task.Delay(TimeSpan.FromSeconds(4));
         await _fixture.PostAsync($"/v2/bots/{botId}/leave");
@@ -124,6 +132,7 @@ public sealed class NativeBotWithoutFfmpegTests : IAsyncLifetime
         Assert.Contains("ffmpeg was not found", message, StringComparison.Ordinal);
         Assert.Contains("skipped video and audio", message, StringComparison.Ordinal);
         Assert.Contains("Debian package ffmpeg", message, StringComparison.Ordinal);
+        Assert.Contains("bot_image was skipped: ffmpeg was not found", message, StringComparison.Ordinal);
         Assert.Equal(JsonValueKind.Null, details.GetProperty("video").ValueKind);
         Assert.Equal(JsonValueKind.Null, details.GetProperty("audio").ValueKind);
         Assert.Equal(JsonValueKind.String, details.GetProperty("diarization").ValueKind);
