@@ -36,6 +36,7 @@ public sealed partial class NativeMeetingAdapter : IMeetingAdapter
     private RecordingSession? _session;
     private IMeetingEventSink? _events;
     private string? _lastSpeaker;
+    private string? _latestSpeaker;
     private volatile bool _leaving;
     private volatile SubscribeRtxRepair _rtx = SubscribeRtxRepair.Empty;
     private double? _aloneSince;
@@ -269,11 +270,12 @@ public sealed partial class NativeMeetingAdapter : IMeetingAdapter
             }
 
             _events?.AudioLevel(loudest);
-            if (speaker is not null && speaker != _lastSpeaker && _humans.TryGetValue(speaker, out var who))
+            lock (_gate)
             {
-                _lastSpeaker = speaker;
-                _events?.SpeakerChanged(who);
+                _latestSpeaker = speaker;
             }
+
+            ReportSpeaker();
         };
         client.MeetingClosed += reason =>
         {
@@ -344,7 +346,29 @@ public sealed partial class NativeMeetingAdapter : IMeetingAdapter
         if (_humans.TryAdd(p.Id, p))
         {
             _events?.ParticipantJoined(p);
+            ReportSpeaker();
         }
+    }
+
+    /// <summary>
+    /// Reports the SFU's latest active speaker once they are a known human and not reported already. The SFU
+    /// names the current speaker right after `joined`, before this adapter has read the participant list, so
+    /// a speaker not known yet is reported when they are.
+    /// </summary>
+    private void ReportSpeaker()
+    {
+        MeetingParticipant? who;
+        lock (_gate)
+        {
+            if (_latestSpeaker is not { } speaker || speaker == _lastSpeaker || !_humans.TryGetValue(speaker, out who))
+            {
+                return;
+            }
+
+            _lastSpeaker = speaker;
+        }
+
+        _events?.SpeakerChanged(who);
     }
 
     [LoggerMessage(EventId = 7100, Level = LogLevel.Information, Message = "Joined meeting {MeetingId} as {ParticipantId}")]
