@@ -205,7 +205,7 @@ public sealed partial class Room : IWorkerTickable
             // One offer per subscriber for everything this publish added.
             foreach (var other in _participants.Values)
             {
-                if (!ReferenceEquals(other, participant) && other.Grant.CanSubscribe)
+                if (!ReferenceEquals(other, participant) && other.Grant.CanSubscribe && Wants(other, participant))
                 {
                     foreach (var producer in added)
                     {
@@ -411,7 +411,7 @@ public sealed partial class Room : IWorkerTickable
         {
             foreach (var other in _participants.Values)
             {
-                if (ReferenceEquals(other, participant))
+                if (ReferenceEquals(other, participant) || !Wants(participant, other))
                 {
                     continue;
                 }
@@ -495,6 +495,13 @@ public sealed partial class Room : IWorkerTickable
             _emptySince = DateTimeOffset.UtcNow;
         }
     }
+
+    /// <summary>
+    /// Whether <paramref name="subscriber"/> gets <paramref name="publisher"/>'s tracks: everyone's, except that a
+    /// bot does not get another bot's (recording bots leave bots out of recordings, and a bot showing bot_image
+    /// would otherwise cost every other bot in the meeting its camera's packets to receive and decrypt).
+    /// </summary>
+    private static bool Wants(Participant subscriber, Participant publisher) => !(subscriber.IsBot && publisher.IsBot);
 
     /// <summary>
     /// Tells a joiner who speaks now: active_speaker is otherwise sent only on a change, and someone who has

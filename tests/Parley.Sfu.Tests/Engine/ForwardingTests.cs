@@ -227,6 +227,31 @@ public sealed class ForwardingTests : IDisposable
         sdp.Split("\r\n").First(l => l.StartsWith("a=ice-ufrag:", StringComparison.Ordinal));
 
     [Fact]
+    public async Task A_bot_gets_the_participants_tracks_but_not_another_bots()
+    {
+        var (botA, botASink) = await _fixture.JoinAsync("m11", "camera-bot", "bot");
+        var (alice, aliceSink) = await _fixture.JoinAsync("m11", "alice");
+        var (botB, _) = await _fixture.JoinAsync("m11", "recorder-bot", "bot");
+        using var camera = new NativePublisher();
+        using var microphone = new NativePublisher();
+        await PublishAsync(botA, botASink, camera, audio: false, video: true);   // before botB joined...
+        await PublishAsync(alice, aliceSink, microphone, audio: true, video: false);
+        var (botC, _) = await _fixture.JoinAsync("m11", "late-bot", "bot");      // ...and after botC did
+
+        List<Participant> Owners(Participant subscriber)
+        {
+            var owners = new List<Participant>();
+            EngineFixture.Under(subscriber, () => owners.AddRange(subscriber.Consumers.Select(c => c.Producer.Owner)));
+            return owners;
+        }
+
+        Assert.Equal([alice], Owners(botB));
+        Assert.Equal([alice], Owners(botC));
+        Assert.Equal([alice], Owners(botA));
+        Assert.Equal([botA], Owners(alice)); // people see a bot's camera
+    }
+
+    [Fact]
     public async Task Digital_silence_is_not_forwarded_to_participants_without_a_gap_but_reaches_bots()
     {
         var (alice, aliceSink) = await _fixture.JoinAsync("m9", "alice");
