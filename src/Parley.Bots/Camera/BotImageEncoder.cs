@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Net.Http.Headers;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Parley.Bots.Recording;
@@ -143,7 +142,7 @@ public sealed partial class BotImageEncoder(BotImageEncoderOptions? options = nu
             }
 
             // Read at most one byte past the limit: a server that sends no length (or lies) cannot fill the disk.
-            var buffer = new MemoryStream();
+            using var buffer = new MemoryStream();
             await using (var body = await response.Content.ReadAsStreamAsync(timeout.Token).ConfigureAwait(false))
             {
                 var chunk = new byte[81920];
@@ -159,7 +158,7 @@ public sealed partial class BotImageEncoder(BotImageEncoderOptions? options = nu
             }
 
             var bytes = buffer.GetBuffer().AsSpan(0, (int)buffer.Length);
-            if (!LooksLikeImage(bytes, response.Content.Headers.ContentType))
+            if (!LooksLikeImage(bytes))
             {
                 return Fail(url, $"not an image (content type {response.Content.Headers.ContentType?.MediaType ?? "none"}, no PNG/JPEG/GIF/WebP/BMP signature)");
             }
@@ -181,15 +180,12 @@ public sealed partial class BotImageEncoder(BotImageEncoderOptions? options = nu
     /// Whether the bytes are an image ffmpeg's image decoders read: by signature, because servers often label
     /// images application/octet-stream; an image/* type alone is not trusted (an error page can claim it).
     /// </summary>
-    internal static bool LooksLikeImage(ReadOnlySpan<byte> bytes, MediaTypeHeaderValue? contentType)
-    {
-        _ = contentType;
-        return bytes.StartsWith((ReadOnlySpan<byte>)[0x89, (byte)'P', (byte)'N', (byte)'G'])
+    internal static bool LooksLikeImage(ReadOnlySpan<byte> bytes) =>
+        bytes.StartsWith((ReadOnlySpan<byte>)[0x89, (byte)'P', (byte)'N', (byte)'G'])
             || bytes.StartsWith((ReadOnlySpan<byte>)[0xFF, 0xD8, 0xFF])
             || bytes.StartsWith("GIF8"u8)
             || (bytes.Length >= 12 && bytes.StartsWith("RIFF"u8) && bytes[8..12].SequenceEqual("WEBP"u8))
             || bytes.StartsWith("BM"u8);
-    }
 
     private async Task<(EncodedBotImage? Image, string? Error)> EncodeAsync(string ffmpeg, Uri url, string input, string output, CancellationToken cancellationToken)
     {
