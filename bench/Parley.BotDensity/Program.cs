@@ -294,6 +294,7 @@ internal sealed class DensityBot(int index, Uri serverUrl, string token, ILogger
         var config = new BotConfig($"density{index:D4}", $"Density bot {index}", serverUrl.ToString(), "parley", "speaker_view", "joining_call", TimeoutConfig.Default, body)
         {
             MeetingJoin = join,
+            AllowPrivateNetworks = true, // the harness serves BOT_IMAGE on loopback
         };
         _adapter = new NativeMeetingAdapter(new MeetingAdapterContext(config, new BotOptions(), loggers, TimeProvider.System), KeepFolder);
         Run = Task.Run(() => _adapter.RunAsync(this, CancellationToken.None));

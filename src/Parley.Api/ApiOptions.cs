@@ -13,7 +13,7 @@ public sealed class ApiOptions : ISettingsValidation
     [Setting("PARLEY_RATE_LIMIT_PER_SECOND", Description = "Requests per second per team on POST, PATCH and DELETE; 0 turns the limit off.", Min = 0, Max = 100000)]
     public int RateLimitPerSecond { get; set; } = 20;
 
-    [Setting("WEBHOOK_ALLOW_PRIVATE_NETWORKS", Description = "Allow webhook and callback targets on loopback, private and link-local addresses.")]
+    [Setting("WEBHOOK_ALLOW_PRIVATE_NETWORKS", Description = "Allow webhook and callback targets and bot_image URLs on loopback, private and link-local addresses.")]
     public bool WebhookAllowPrivateNetworks { get; set; }
 
     [Setting("PARLEY_WEBHOOK_RETRY_SCHEDULE", Description = "Delays in seconds between webhook attempts, comma list; the first is the delay of the first attempt.")]

@@ -26,6 +26,12 @@ public sealed record BotConfig(
     /// <summary>For a Parley meeting: <c>{meeting_id, token, expires_at, server_url, error}</c> (the bot's join); else undefined.</summary>
     public JsonElement MeetingJoin { get; init; }
 
+    /// <summary>
+    /// Whether URLs the tenant gave (bot_image) may point at private addresses (WEBHOOK_ALLOW_PRIVATE_NETWORKS
+    /// of the api); false when the api did not say.
+    /// </summary>
+    public bool AllowPrivateNetworks { get; init; }
+
     public static BotConfig Parse(JsonElement data)
     {
         static string Text(JsonElement e, string name) =>
@@ -55,6 +61,7 @@ public sealed record BotConfig(
             data.TryGetProperty("body", out var body) ? body.Clone() : default)
         {
             MeetingJoin = data.TryGetProperty("meeting_join", out var join) && join.ValueKind == JsonValueKind.Object ? join.Clone() : default,
+            AllowPrivateNetworks = data.TryGetProperty("allow_private_networks", out var allow) && allow.ValueKind == JsonValueKind.True,
         };
     }
 }

@@ -3,6 +3,7 @@ using System.Text.Json;
 using Parley.Api.Http;
 using Parley.Core.Bots;
 using Parley.Core.Configuration;
+using Parley.Core.Net;
 
 namespace Parley.Api.Bots;
 
@@ -154,18 +155,28 @@ public sealed class BotRequestValidator(FeatureOptions features, ApiOptions api)
             : new($"extra.{PriorityKey}", $"must be an integer between {MinPriority} and {MaxPriority} (the bot's place in the global queue; default 0)");
     }
 
-    private static void ValidateImages(CreateBotRequest request, List<ErrorDetail> details)
+    private void ValidateImages(CreateBotRequest request, List<ErrorDetail> details)
     {
+        // The bot downloads these: a private address is refused as for webhook targets (the bot checks the
+        // resolved addresses again when it connects).
+        void CheckImage(string? url, string field)
+        {
+            if (!IsHttpUrl(url))
+            {
+                details.Add(new(field, "must be an http(s) URL"));
+            }
+            else if (!api.WebhookAllowPrivateNetworks && IsPrivateHost(new Uri(url!).Host))
+            {
+                details.Add(new(field, "points to a private or loopback address (set WEBHOOK_ALLOW_PRIVATE_NETWORKS=true to allow)"));
+            }
+        }
+
         switch (request.BotImage)
         {
             case null or { ValueKind: JsonValueKind.Null }:
                 break;
             case { ValueKind: JsonValueKind.String } single:
-                if (!IsHttpUrl(single.GetString()))
-                {
-                    details.Add(new("bot_image", "must be an http(s) URL"));
-                }
-
+                CheckImage(single.GetString(), "bot_image");
                 break;
             case { ValueKind: JsonValueKind.Array } list:
                 if (list.GetArrayLength() is 0 or > 5)
@@ -176,10 +187,7 @@ public sealed class BotRequestValidator(FeatureOptions features, ApiOptions api)
                 var index = 0;
                 foreach (var item in list.EnumerateArray())
                 {
-                    if (item.ValueKind != JsonValueKind.String || !IsHttpUrl(item.GetString()))
-                    {
-                        details.Add(new($"bot_image[{index}]", "must be an http(s) URL"));
-                    }
+                    CheckImage(item.ValueKind == JsonValueKind.String ? item.GetString() : null, $"bot_image[{index}]");
 
                     index++;
                 }
@@ -286,42 +294,8 @@ public sealed class BotRequestValidator(FeatureOptions features, ApiOptions api)
     public static bool IsHttpUrl(string? value) =>
         value is { Length: <= 2048 } && Uri.TryCreate(value, UriKind.Absolute, out var uri) && uri.Scheme is "http" or "https" && !string.IsNullOrEmpty(uri.Host);
 
-    /// <summary>Literal addresses and names that are private by definition; DNS names are checked again when delivering.</summary>
-    public static bool IsPrivateHost(string host)
-    {
-        if (host.Equals("localhost", StringComparison.OrdinalIgnoreCase) || host.EndsWith(".localhost", StringComparison.OrdinalIgnoreCase)
-            || host.EndsWith(".internal", StringComparison.OrdinalIgnoreCase) || host.EndsWith(".local", StringComparison.OrdinalIgnoreCase))
-        {
-            return true;
-        }
+    /// <summary>Literal addresses and names that are private by definition (<see cref="PrivateNetworks"/>).</summary>
+    public static bool IsPrivateHost(string host) => PrivateNetworks.IsPrivateHost(host);
 
-        return IPAddress.TryParse(host.Trim('[', ']'), out var address) && IsPrivateAddress(address);
-    }
-
-    public static bool IsPrivateAddress(IPAddress address)
-    {
-        ArgumentNullException.ThrowIfNull(address);
-        if (address.IsIPv4MappedToIPv6)
-        {
-            address = address.MapToIPv4();
-        }
-
-        if (IPAddress.IsLoopback(address) || address.Equals(IPAddress.Any) || address.Equals(IPAddress.IPv6Any)
-            || address.IsIPv6LinkLocal || address.IsIPv6SiteLocal || address.IsIPv6UniqueLocal)
-        {
-            return true;
-        }
-
-        if (address.AddressFamily != System.Net.Sockets.AddressFamily.InterNetwork)
-        {
-            return false;
-        }
-
-        var b = address.GetAddressBytes();
-        return b[0] == 10 || b[0] == 127 || b[0] == 0
-            || (b[0] == 172 && b[1] >= 16 && b[1] <= 31)
-            || (b[0] == 192 && b[1] == 168)
-            || (b[0] == 169 && b[1] == 254)
-            || (b[0] == 100 && b[1] >= 64 && b[1] <= 127);
-    }
+    public static bool IsPrivateAddress(IPAddress address) => PrivateNetworks.IsPrivateAddress(address);
 }

@@ -48,7 +48,7 @@ public static partial class InternalBotEndpoints
         return endpoints;
     }
 
-    internal static async Task<IResult> GetConfig(string botId, ParleyDbContext db, HttpContext http, MeetingService meetings)
+    internal static async Task<IResult> GetConfig(string botId, ParleyDbContext db, HttpContext http, MeetingService meetings, ApiOptions api)
     {
         var bot = await db.Bots.AsNoTracking().FirstAsync(b => b.Id == botId, http.RequestAborted);
         using var body = JsonDocument.Parse(bot.CreateBody);
@@ -67,6 +67,8 @@ public static partial class InternalBotEndpoints
             status = bot.Status,
             timeout_config = effective,
             body = body.RootElement.Clone(),
+            // What the bot may fetch for the tenant (bot_image): the same rule as for webhook targets.
+            allow_private_networks = api.WebhookAllowPrivateNetworks,
             meeting_join = bot.MeetingPlatform == MeetingPlatform.Parley ? await ParleyJoinAsync(bot, meetings, http) : null,
         });
     }

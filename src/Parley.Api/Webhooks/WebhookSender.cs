@@ -4,6 +4,7 @@ using System.Net.Sockets;
 using System.Security.Cryptography;
 using System.Text;
 using Parley.Api.Bots;
+using Parley.Core.Net;
 using Parley.Core.Webhooks;
 
 namespace Parley.Api.Webhooks;
@@ -26,33 +27,7 @@ public sealed class WebhookSender : IDisposable
     {
         ArgumentNullException.ThrowIfNull(options);
         _time = time;
-        var allowPrivate = options.WebhookAllowPrivateNetworks;
-        var handler = new SocketsHttpHandler
-        {
-            AllowAutoRedirect = false,
-            PooledConnectionLifetime = TimeSpan.FromMinutes(5),
-            ConnectCallback = async (context, cancellationToken) =>
-            {
-                var addresses = await Dns.GetHostAddressesAsync(context.DnsEndPoint.Host, cancellationToken);
-                var allowed = addresses.Where(a => allowPrivate || !BotRequestValidator.IsPrivateAddress(a)).ToArray();
-                if (allowed.Length == 0)
-                {
-                    throw new HttpRequestException($"{context.DnsEndPoint.Host} resolves only to private addresses (WEBHOOK_ALLOW_PRIVATE_NETWORKS is false)");
-                }
-
-                var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
-                try
-                {
-                    await socket.ConnectAsync(allowed, context.DnsEndPoint.Port, cancellationToken);
-                    return new NetworkStream(socket, ownsSocket: true);
-                }
-                catch
-                {
-                    socket.Dispose();
-                    throw;
-                }
-            },
-        };
+        var handler = PrivateNetworks.CreateHandler(options.WebhookAllowPrivateNetworks);
         _client = new HttpClient(handler) { Timeout = TimeSpan.FromSeconds(options.WebhookTimeoutSeconds) };
         _client.DefaultRequestHeaders.UserAgent.ParseAdd("Parley-Webhooks/1.0");
     }

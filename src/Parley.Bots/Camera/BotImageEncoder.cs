@@ -3,6 +3,7 @@ using System.Globalization;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Parley.Bots.Recording;
+using Parley.Core.Net;
 
 namespace Parley.Bots.Camera;
 
@@ -34,6 +35,9 @@ public sealed record BotImageEncoderOptions
 
     /// <summary>Folder of ffmpeg; null: PATH (as the recording composer looks it up).</summary>
     public string? FfmpegBinaryFolder { get; init; }
+
+    /// <summary>Download from private and loopback addresses too (the api's WEBHOOK_ALLOW_PRIVATE_NETWORKS).</summary>
+    public bool AllowPrivateNetworks { get; init; }
 }
 
 /// <summary>
@@ -72,7 +76,7 @@ public sealed partial class BotImageEncoder(BotImageEncoderOptions? options = nu
         var problems = new List<string>();
         var directory = Directory.CreateTempSubdirectory("parley-bot-image-");
         var ownClient = http is null;
-        var client = http ?? new HttpClient();
+        var client = http ?? new HttpClient(PrivateNetworks.CreateHandler(_options.AllowPrivateNetworks));
         try
         {
             for (var i = 0; i < request.Urls.Count; i++)

@@ -33,7 +33,7 @@ public sealed class BotImageEncoderTests : IAsyncLifetime
     [Fact]
     public async Task An_image_becomes_a_720p_key_frame_and_a_repeat_frame_that_never_drifts()
     {
-        var set = await new BotImageEncoder().LoadAsync(Request("red.png"), CancellationToken.None);
+        var set = await new BotImageEncoder(Loopback).LoadAsync(Request("red.png"), CancellationToken.None);
 
         Assert.Null(set.Problem);
         var image = Assert.Single(set.Images);
@@ -55,7 +55,7 @@ public sealed class BotImageEncoderTests : IAsyncLifetime
     [Fact]
     public async Task Images_that_cannot_be_had_are_left_out_and_said_why()
     {
-        var set = await new BotImageEncoder().LoadAsync(Request("missing.png", "blue.png", "page.png"), CancellationToken.None);
+        var set = await new BotImageEncoder(Loopback).LoadAsync(Request("missing.png", "blue.png", "page.png"), CancellationToken.None);
 
         // The one that works is kept, served as application/octet-stream: the signature decides, not the type.
         Assert.Equal([_server.Url("blue.png")], set.Images.Select(i => i.Source));
@@ -67,15 +67,26 @@ public sealed class BotImageEncoderTests : IAsyncLifetime
     [Fact]
     public async Task Too_large_or_unreachable_leaves_the_bot_without_video()
     {
-        var small = new BotImageEncoder(new BotImageEncoderOptions { MaxImageBytes = 100 });
+        var small = new BotImageEncoder(Loopback with { MaxImageBytes = 100 });
         var set = await small.LoadAsync(Request("red.png"), CancellationToken.None);
         Assert.Empty(set.Images);
         Assert.Contains("over the limit of 100", set.Problem, StringComparison.Ordinal);
 
         // Port 9 (discard) on loopback: nothing listens, the connection is refused.
-        var refused = await new BotImageEncoder().LoadAsync(new BotImageRequest([new Uri("http://127.0.0.1:9/x.png")], BotImageLoopMode.Auto, TimeSpan.FromSeconds(30)), CancellationToken.None);
+        var refused = await new BotImageEncoder(Loopback).LoadAsync(new BotImageRequest([new Uri("http://127.0.0.1:9/x.png")], BotImageLoopMode.Auto, TimeSpan.FromSeconds(30)), CancellationToken.None);
         Assert.Empty(refused.Images);
         Assert.StartsWith("bot_image was skipped, the bot joined without video", refused.Problem, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task By_default_a_private_address_is_refused_before_anything_is_sent_to_it()
+    {
+        // The tenant's URL points into the network Parley runs in (here the test's own server on 127.0.0.1).
+        var set = await new BotImageEncoder().LoadAsync(Request("red.png"), CancellationToken.None);
+
+        Assert.Empty(set.Images);
+        Assert.Contains("private addresses", set.Problem, StringComparison.Ordinal);
+        Assert.False(_server.Requests.ContainsKey("red.png"));
     }
 
     [Fact]
@@ -89,6 +100,9 @@ public sealed class BotImageEncoderTests : IAsyncLifetime
         Assert.Contains("Debian package ffmpeg", set.Problem, StringComparison.Ordinal);
         Assert.False(_server.Requests.ContainsKey("red.png"));
     }
+
+    /// <summary>The images are served on 127.0.0.1: allowed as WEBHOOK_ALLOW_PRIVATE_NETWORKS=true would.</summary>
+    private static readonly BotImageEncoderOptions Loopback = new() { AllowPrivateNetworks = true };
 
     private BotImageRequest Request(params string[] names) =>
         new([.. names.Select(_server.Url)], BotImageLoopMode.Auto, TimeSpan.FromSeconds(30));

@@ -31,7 +31,8 @@ public sealed partial class NativeMeetingAdapter
             return;
         }
 
-        var encoder = new BotImageEncoder(logger: _context.Loggers.CreateLogger<BotImageEncoder>());
+        var encoder = new BotImageEncoder(new BotImageEncoderOptions { AllowPrivateNetworks = _context.Config.AllowPrivateNetworks },
+            logger: _context.Loggers.CreateLogger<BotImageEncoder>());
         _cameraLoad = Task.Run(() => encoder.LoadAsync(request, cancellationToken), cancellationToken);
     }
 

@@ -201,6 +201,7 @@ public sealed class NativeBotServerFixture : IAsyncLifetime
             ["ANNOUNCED_IP"] = "127.0.0.1",
             ["PARLEY_RATE_LIMIT_PER_SECOND"] = "0",
             ["PLATFORM_PRIORITY"] = "local",
+            ["WEBHOOK_ALLOW_PRIVATE_NETWORKS"] = "true", // bot_image tests serve their pictures on 127.0.0.1
             ["LOCAL_BOT_LIMIT"] = "2",
             ["BOT_HEARTBEAT_INTERVAL_MS"] = "1000",
             ["LOG_LEVEL"] = "info",
