@@ -43,6 +43,30 @@ public sealed class BotRequestValidatorTests
     }
 
     [Fact]
+    public void Bot_images_on_private_networks_are_refused_unless_allowed()
+    {
+        CreateBotRequest Request(string json) => new()
+        {
+            BotName = "x",
+            MeetingUrl = "https://meet.google.com/abc-defg-hij",
+            BotImage = System.Text.Json.JsonDocument.Parse(json).RootElement,
+        };
+
+        var strict = new BotRequestValidator(new FeatureOptions(), new ApiOptions());
+        var (_, single) = strict.Validate(Request("\"http://169.254.169.254/latest/meta-data\""));
+        Assert.Equal("bot_image", Assert.Single(single!.Envelope.Details!).Field);
+        var (_, listed) = strict.Validate(Request("""["https://images.example.com/1.png","http://localhost:8080/2.png"]"""));
+        Assert.Equal("bot_image[1]", Assert.Single(listed!.Envelope.Details!).Field);
+        Assert.Contains("WEBHOOK_ALLOW_PRIVATE_NETWORKS", listed.Envelope.Details![0].Problem, StringComparison.Ordinal);
+        var (publicBot, none) = strict.Validate(Request("\"https://images.example.com/1.png\""));
+        Assert.Null(none);
+        Assert.NotNull(publicBot);
+
+        var allowing = new BotRequestValidator(new FeatureOptions(), new ApiOptions { WebhookAllowPrivateNetworks = true });
+        Assert.Null(allowing.Validate(Request("\"http://127.0.0.1:8080/bot.png\"")).Error);
+    }
+
+    [Fact]
     public void A_public_callback_is_accepted_and_the_validated_bot_carries_it()
     {
         var validator = new BotRequestValidator(new FeatureOptions(), new ApiOptions());

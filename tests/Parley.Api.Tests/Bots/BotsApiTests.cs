@@ -81,8 +81,6 @@ public abstract class BotsApiTests(ApiServer server)
     [InlineData("""{"bot_name":"x","meeting_url":"https://meet.google.com/abc-defg-hij","timeout_config":{"waiting_room_timeout":5}}""", "VALIDATION_ERROR", "timeout_config.waiting_room_timeout")]
     [InlineData("""{"bot_name":"x","meeting_url":"https://meet.google.com/abc-defg-hij","bot_image":["https://a/1.png","https://a/2.png","https://a/3.png","https://a/4.png","https://a/5.png","https://a/6.png"]}""", "VALIDATION_ERROR", "bot_image")]
     [InlineData("""{"bot_name":"x","meeting_url":"https://meet.google.com/abc-defg-hij","bot_image_config":{"loop_mode":"auto","image_duration":5}}""", "VALIDATION_ERROR", "bot_image_config.image_duration")]
-    [InlineData("""{"bot_name":"x","meeting_url":"https://meet.google.com/abc-defg-hij","bot_image":"http://169.254.169.254/latest/meta-data"}""", "VALIDATION_ERROR", "bot_image")]
-    [InlineData("""{"bot_name":"x","meeting_url":"https://meet.google.com/abc-defg-hij","bot_image":["https://a/1.png","http://localhost:8080/2.png"]}""", "VALIDATION_ERROR", "bot_image[1]")]
     [InlineData("""{"bot_name":"x","meeting_url":"https://meet.google.com/abc-defg-hij","callback_config":{"url":"ftp://x","method":"GET"}}""", "VALIDATION_ERROR", "callback_config.method")]
     [InlineData("""{"bot_name":"x","meeting_url":"https://meet.google.com/abc-defg-hij","streaming_config":{"audio_frequency":44100}}""", "VALIDATION_ERROR", "streaming_config.audio_frequency")]
     [InlineData("""{"bot_name":"x","meeting_url":"https://meet.google.com/abc-defg-hij","extra":[1,2]}""", "VALIDATION_ERROR", "extra")]
