@@ -52,12 +52,15 @@ public sealed partial class SfuNodeRegistration(
     public override async Task StopAsync(CancellationToken cancellationToken)
     {
         await base.StopAsync(cancellationToken).ConfigureAwait(false);
+        // Not the host's token: it is already cancelled when open signaling connections used up the shutdown
+        // timeout (Kestrel waits for them first), and leaving the registry is what matters most at this point.
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(5));
         try
         {
             await using var db = databases.CreateDbContext();
-            await db.SfuNodes.Where(n => n.Id == identity.NodeId).ExecuteDeleteAsync(cancellationToken).ConfigureAwait(false);
+            await db.SfuNodes.Where(n => n.Id == identity.NodeId).ExecuteDeleteAsync(timeout.Token).ConfigureAwait(false);
             // Its meetings die with its rooms: their next join is placed afresh without waiting for the timeout.
-            await db.MeetingPlacements.Where(p => p.NodeId == identity.NodeId).ExecuteDeleteAsync(cancellationToken).ConfigureAwait(false);
+            await db.MeetingPlacements.Where(p => p.NodeId == identity.NodeId).ExecuteDeleteAsync(timeout.Token).ConfigureAwait(false);
             LogDeregistered(logger, identity.NodeId);
         }
         catch (Exception e) when (e is DbException or OperationCanceledException or InvalidOperationException)
