@@ -108,6 +108,13 @@ public sealed class MultiNodeTests : IAsyncLifetime
             var (stopping, staying) = placed == "node-1" ? (_node1!, "node-2") : (_node2!, "node-1");
 
             stopping.Process.Terminate(); // SIGTERM
+            // Draining while open connections finish (Fay's, through the api): no new meetings go there.
+            await Eventually.ReturnsAsync(async () =>
+            {
+                await using var db = _database.CreateDbContext();
+                var row = await db.SfuNodes.AsNoTracking().SingleOrDefaultAsync(n => n.Id == placed);
+                return row is null || row.Draining ? (object?)true : null;
+            }, TimeSpan.FromSeconds(30), $"{placed} to drain or leave");
             await stopping.Process.WaitForExitAsync(TimeSpan.FromSeconds(60));
             var live = (await LiveNodesAsync()).Select(n => n.Id).ToList();
             Assert.True(live.SequenceEqual([staying]), $"live: {string.Join(", ", live)}\n{stopping.Process.Stdout}\n{stopping.Process.Stderr}");

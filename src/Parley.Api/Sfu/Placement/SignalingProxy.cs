@@ -71,8 +71,12 @@ public sealed partial class SignalingProxy(
     /// </summary>
     private async Task<(int Length, string MeetingId, PlacedNode Node)?> ReadJoinAsync(WebSocket client, byte[] buffer, CancellationToken cancellationToken)
     {
+        // A cancelled receive aborts a WebSocket without a close frame, so the deadline sends the close (1008)
+        // and lets the pending receive see the client's answer; only a client that does not answer is cut off.
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        deadline.CancelAfter(JoinDeadline);
+        deadline.CancelAfter(JoinDeadline + CloseGrace);
+        await using var closeAtDeadline = new Timer(_ => _ = CloseAsync(client, WebSocketCloseStatus.PolicyViolation, "no join within 10 s"),
+            null, JoinDeadline, Timeout.InfiniteTimeSpan);
         try
         {
             for (var attempt = 0; attempt < MaxJoinAttempts; attempt++)
@@ -128,7 +132,6 @@ public sealed partial class SignalingProxy(
         }
         catch (OperationCanceledException) when (deadline.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
         {
-            await CloseAsync(client, WebSocketCloseStatus.PolicyViolation, "no join within 10 s").ConfigureAwait(false);
             return null;
         }
         catch (Exception e) when (e is System.Data.Common.DbException or InvalidOperationException)
