@@ -1,5 +1,6 @@
 using System.Data.Common;
 using Microsoft.Extensions.Logging;
+using Parley.Core.Meetings;
 using Parley.Sfu.Meetings;
 
 namespace Parley.Api.Sfu.Placement;
@@ -48,7 +49,13 @@ public sealed partial class PlacementMeetingAuthority(
 
     public async ValueTask MeetingClosedAsync(string meetingId, string reason, CancellationToken cancellationToken)
     {
-        await inner.MeetingClosedAsync(meetingId, reason, cancellationToken).ConfigureAwait(false);
+        // A room closed because this node stops ("shutdown") is not the meeting's end: with several nodes its
+        // participants rejoin and it is placed on another node, so only the placement goes.
+        if (MeetingCloseReason.All.Contains(reason))
+        {
+            await inner.MeetingClosedAsync(meetingId, reason, cancellationToken).ConfigureAwait(false);
+        }
+
         try
         {
             await placements.ReleaseAsync(meetingId, identity.NodeId, cancellationToken).ConfigureAwait(false);
