@@ -29,8 +29,17 @@ public sealed partial class SfuNodeRegistration(
 
     public override async Task StartAsync(CancellationToken cancellationToken)
     {
-        await WriteAsync(cancellationToken).ConfigureAwait(false);
-        LogRegistered(logger, identity.NodeId, identity.InternalUrl);
+        try
+        {
+            await WriteAsync(cancellationToken).ConfigureAwait(false);
+            LogRegistered(logger, identity.NodeId, identity.InternalUrl);
+        }
+        catch (Exception e) when (e is DbException or DbUpdateException or InvalidOperationException or TimeoutException)
+        {
+            // The process serves while the database is down (/ready says so); the heartbeat registers it later.
+            LogHeartbeatFailed(logger, e, identity.NodeId);
+        }
+
         lifetime.ApplicationStopping.Register(() =>
         {
             _draining = true;
@@ -82,7 +91,8 @@ public sealed partial class SfuNodeRegistration(
                     await WriteAsync(stoppingToken).ConfigureAwait(false);
                     await ExpireAsync(stoppingToken).ConfigureAwait(false);
                 }
-                catch (Exception e) when (e is DbException or DbUpdateException or InvalidOperationException or TimeoutException)
+                catch (Exception e) when (e is DbException or DbUpdateException or InvalidOperationException or TimeoutException
+                    || (e is OperationCanceledException && !stoppingToken.IsCancellationRequested))
                 {
                     // A database blip: the next tick tries again; after the timeout, api processes see this node as dead.
                     LogHeartbeatFailed(logger, e, identity.NodeId);
