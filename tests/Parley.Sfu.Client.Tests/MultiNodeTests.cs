@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Globalization;
 using System.Net;
 using System.Net.Http.Json;
+using System.Net.WebSockets;
 using System.Text.Json;
 using Microsoft.EntityFrameworkCore;
 using Parley.Data;
@@ -124,6 +125,92 @@ public sealed class MultiNodeTests : IAsyncLifetime
         await using var again = await JoinAsync(apiUrl, meeting, "Gus");
         Assert.NotNull(again.ParticipantId);
         Assert.Equal((await LiveNodesAsync()).Single().Id, await PlacementAsync(meeting));
+    }
+
+    [Fact]
+    public async Task The_relay_passes_the_nodes_close_code_to_the_client_and_bounds_message_sizes()
+    {
+        var apiUrl = new Uri($"http://127.0.0.1:{Api.Port}/");
+        var socketUrl = new Uri($"ws://127.0.0.1:{Api.Port}/rtc/ws");
+        using var http = new HttpClient { BaseAddress = apiUrl };
+
+        // The node closes a client that sends 500 rejected messages in a row with 1008: the client sees 1008.
+        using (var flood = new ClientWebSocket())
+        {
+            await flood.ConnectAsync(socketUrl, CancellationToken.None);
+            await SendTextAsync(flood, JsonSerializer.Serialize(new { type = "join", v = 1, token = await MeetingTokens.GuestAsync(http, "multi-close-" + Guid.NewGuid().ToString("N")[..8], "Hal") }));
+            Assert.Equal("joined", await ReceiveTypeAsync(flood, "joined"));
+            for (var i = 0; i < 600 && flood.State == WebSocketState.Open; i++)
+            {
+                await SendTextAsync(flood, "not json");
+            }
+
+            Assert.Equal(WebSocketCloseStatus.PolicyViolation, await ReceiveCloseAsync(flood));
+        }
+
+        // A message over the relay's 1 MiB bound ends the connection with 1009, without buffering it.
+        using var large = new ClientWebSocket();
+        await large.ConnectAsync(socketUrl, CancellationToken.None);
+        await SendTextAsync(large, JsonSerializer.Serialize(new { type = "join", v = 1, token = await MeetingTokens.GuestAsync(http, "multi-large-" + Guid.NewGuid().ToString("N")[..8], "Ivy") }));
+        Assert.Equal("joined", await ReceiveTypeAsync(large, "joined"));
+        var chunk = new byte[64 * 1024];
+        Array.Fill(chunk, (byte)'x');
+        try
+        {
+            for (var i = 0; i < 20 && large.State == WebSocketState.Open; i++)
+            {
+                await large.SendAsync(chunk, WebSocketMessageType.Text, endOfMessage: false, CancellationToken.None);
+            }
+        }
+        catch (WebSocketException)
+        {
+            // the relay may close while we are still sending
+        }
+
+        Assert.Equal(WebSocketCloseStatus.MessageTooBig, await ReceiveCloseAsync(large));
+    }
+
+    private static Task SendTextAsync(ClientWebSocket socket, string text) =>
+        socket.SendAsync(System.Text.Encoding.UTF8.GetBytes(text), WebSocketMessageType.Text, endOfMessage: true, CancellationToken.None);
+
+    /// <summary>Reads messages until one of <paramref name="type"/>; returns its type.</summary>
+    private static async Task<string> ReceiveTypeAsync(ClientWebSocket socket, string type)
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        var buffer = new byte[256 * 1024];
+        while (true)
+        {
+            var length = 0;
+            ValueWebSocketReceiveResult result;
+            do
+            {
+                result = await socket.ReceiveAsync(buffer.AsMemory(length), timeout.Token);
+                length += result.Count;
+            }
+            while (!result.EndOfMessage);
+            Assert.NotEqual(WebSocketMessageType.Close, result.MessageType);
+            using var message = JsonDocument.Parse(buffer.AsMemory(0, length));
+            var got = message.RootElement.GetProperty("type").GetString()!;
+            if (got == type || got == "error")
+            {
+                return got == "error" ? message.RootElement.GetProperty("code").GetString()! : got;
+            }
+        }
+    }
+
+    /// <summary>Reads until the close frame and returns its status (whatever the node or relay sent before it is skipped).</summary>
+    private static async Task<WebSocketCloseStatus?> ReceiveCloseAsync(ClientWebSocket socket)
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        var buffer = new byte[64 * 1024];
+        while (true)
+        {
+            var result = await socket.ReceiveAsync(buffer, timeout.Token);
+            if (result.MessageType == WebSocketMessageType.Close)
+            {
+                return result.CloseStatus;
+            }
+        }
     }
 
     private static Dictionary<string, string?> Environment(string databaseUrl, string roles, string? nodeId = null, int rtcMin = 0)
