@@ -13,11 +13,11 @@ namespace Parley.Sfu.Client.Tests;
 
 /// <summary>
 /// The split deployment of docs/deployment.md on one machine: one `parley serve --roles api` and two
-/// `parley serve --roles sfu` processes sharing one SQLite file. Native clients connect to the api's /rtc/ws
+/// `parley serve --roles sfu` processes sharing one database (an SQLite file, or PostgreSQL). Native clients connect to the api's /rtc/ws
 /// only; the api places each meeting on a node and relays signaling there, media goes straight to that node.
 /// SFU UDP ports 32600–32620 and 32700–32720, apart from the other test classes'.
 /// </summary>
-public sealed class MultiNodeTests : IAsyncLifetime
+public abstract class MultiNodeTests : IAsyncLifetime
 {
     private const string ApiKey = "multi-node-static-api-key-0123456789";
     private const string JwtSecret = "multi-node-jwt-secret-0123456789abcdef0123456789";
@@ -30,9 +30,13 @@ public sealed class MultiNodeTests : IAsyncLifetime
 
     private RunningServer Api => _api!;
 
+    private protected TempDirectory Directory => _directory;
+
+    protected abstract Task<string> DatabaseUrlAsync();
+
     public async Task InitializeAsync()
     {
-        var databaseUrl = "sqlite:" + Path.Combine(_directory.Path, "shared.db");
+        var databaseUrl = await DatabaseUrlAsync();
         _database = new ParleyDbContextFactory(DatabaseUrl.Resolve(databaseUrl, _directory.Path, 30));
         // The api first: it creates and migrates the shared file, so the nodes never race on migrations.
         _api = RunningServer.Start(Environment(databaseUrl, "api"));
@@ -222,6 +226,7 @@ public sealed class MultiNodeTests : IAsyncLifetime
             ["STATIC_API_KEY"] = ApiKey,
             ["JWT_SECRET"] = JwtSecret,
             ["PARLEY_RATE_LIMIT_PER_SECOND"] = "0",
+            ["PARLEY_MIGRATE_ON_START"] = roles == "api" ? "true" : "false",
             ["PARLEY_SFU_HEARTBEAT_SECONDS"] = "1",
             ["PARLEY_SFU_NODE_TIMEOUT_SECONDS"] = "5",
             ["LOG_LEVEL"] = "warn",
@@ -305,4 +310,17 @@ public sealed class MultiNodeTests : IAsyncLifetime
             .Where(r => r.GetProperty("meeting_id").GetString() == meetingId)
             .Sum(r => r.GetProperty("participants").GetInt32());
     }
+}
+
+// One collection: the two variants use the same UDP ranges and would start six servers at once.
+[Collection("multi-node")]
+public sealed class MultiNodeSqliteTests : MultiNodeTests
+{
+    protected override Task<string> DatabaseUrlAsync() => Task.FromResult("sqlite:" + Path.Combine(Directory.Path, "shared.db"));
+}
+
+[Collection("multi-node")]
+public sealed class MultiNodePostgresTests : MultiNodeTests
+{
+    protected override Task<string> DatabaseUrlAsync() => PostgresDatabase.CreateAsync();
 }
