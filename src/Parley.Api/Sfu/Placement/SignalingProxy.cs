@@ -36,6 +36,7 @@ public sealed partial class SignalingProxy(
     {
         ArgumentNullException.ThrowIfNull(client);
         var buffer = ArrayPool<byte>.Shared.Rent(SignalingSession.MaxMessageBytes + 1);
+        var rented = true;
         try
         {
             var join = await ReadJoinAsync(client, buffer, cancellationToken).ConfigureAwait(false);
@@ -50,7 +51,20 @@ public sealed partial class SignalingProxy(
                 return;
             }
 
-            await node.SendAsync(buffer.AsMemory(0, first.Length), WebSocketMessageType.Text, endOfMessage: true, cancellationToken).ConfigureAwait(false);
+            try
+            {
+                await node.SendAsync(buffer.AsMemory(0, first.Length), WebSocketMessageType.Text, endOfMessage: true, cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is WebSocketException or IOException)
+            {
+                LogConnectFailed(logger, e, first.Node.NodeId, new Uri(first.Node.InternalUrl));
+                await FailAsync(client, null, "The meeting's media server did not answer; try again shortly.", WebSocketCloseStatus.EndpointUnavailable).ConfigureAwait(false);
+                return;
+            }
+
+            // The join buffer is not needed while relaying: a long meeting holds only the two relay chunks.
+            ArrayPool<byte>.Shared.Return(buffer);
+            rented = false;
             LogRouted(logger, first.MeetingId, first.Node.NodeId);
             await RelayAsync(client, node, cancellationToken).ConfigureAwait(false);
         }
@@ -60,7 +74,11 @@ public sealed partial class SignalingProxy(
         }
         finally
         {
-            ArrayPool<byte>.Shared.Return(buffer);
+            if (rented)
+            {
+                ArrayPool<byte>.Shared.Return(buffer);
+            }
+
             await CloseAsync(client, WebSocketCloseStatus.NormalClosure, "bye").ConfigureAwait(false);
         }
     }
