@@ -132,6 +132,30 @@ public abstract class MultiNodeTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_node_whose_meeting_was_placed_elsewhere_meanwhile_closes_its_room_instead_of_splitting_it()
+    {
+        var apiUrl = new Uri($"http://127.0.0.1:{Api.Port}/");
+        var meeting = "multi-moved-" + Guid.NewGuid().ToString("N")[..8];
+        await using var jo = await JoinAsync(apiUrl, meeting, "Jo");
+        var closed = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
+        jo.MeetingClosed += reason => closed.TrySetResult(reason);
+        var placed = await PlacementAsync(meeting);
+        var other = placed == "node-1" ? "node-2" : "node-1";
+
+        // What another api replica does when this node missed its heartbeats for a while: place it elsewhere.
+        await using (var db = _database.CreateDbContext())
+        {
+            Assert.Equal(1, await db.MeetingPlacements.Where(p => p.MeetingId == meeting).ExecuteUpdateAsync(u => u.SetProperty(p => p.NodeId, other)));
+        }
+
+        Assert.Equal("moved", await closed.Task.WaitAsync(TimeSpan.FromSeconds(30)));
+        Assert.Equal(other, await PlacementAsync(meeting));
+        // Joining again goes to the node that holds the meeting now.
+        await using var again = await JoinAsync(apiUrl, meeting, "Jo");
+        Assert.Equal(1, await ParticipantsAsync(placed == "node-1" ? _node2! : _node1!, meeting));
+    }
+
+    [Fact]
     public async Task The_relay_passes_the_nodes_close_code_to_the_client_and_bounds_message_sizes()
     {
         var apiUrl = new Uri($"http://127.0.0.1:{Api.Port}/");

@@ -19,6 +19,7 @@ namespace Parley.Api.Sfu.Placement;
 public sealed partial class SfuNodeRegistration(
     SfuNodeIdentity identity,
     SfuEngine engine,
+    SfuPlacementService placements,
     ParleyDbContextFactory databases,
     SfuNodeOptions options,
     TimeProvider time,
@@ -90,6 +91,7 @@ public sealed partial class SfuNodeRegistration(
                 {
                     await WriteAsync(stoppingToken).ConfigureAwait(false);
                     await ExpireAsync(stoppingToken).ConfigureAwait(false);
+                    await KeepRoomsPlacedAsync(stoppingToken).ConfigureAwait(false);
                 }
                 catch (Exception e) when (e is DbException or DbUpdateException or InvalidOperationException or TimeoutException
                     || (e is OperationCanceledException && !stoppingToken.IsCancellationRequested))
@@ -155,6 +157,49 @@ public sealed partial class SfuNodeRegistration(
             LogExpired(logger, dead, orphans + unused);
         }
     }
+
+    /// <summary>
+    /// After a pause longer than the node timeout, this node may find that a meeting it still holds was placed
+    /// elsewhere (or its placement expired). Unplaced: it claims it back. Placed on another live node: new
+    /// participants are there, so this room closes ("moved") and its participants rejoin through the api,
+    /// rather than the meeting staying split for its whole length.
+    /// </summary>
+    private async Task KeepRoomsPlacedAsync(CancellationToken cancellationToken)
+    {
+        var live = engine.Rooms.Select(r => r.MeetingId).ToList();
+        if (live.Count == 0)
+        {
+            return;
+        }
+
+        Dictionary<string, string> placed;
+        await using (var db = databases.CreateDbContext())
+        {
+            placed = await db.MeetingPlacements.AsNoTracking().Where(p => live.Contains(p.MeetingId))
+                .ToDictionaryAsync(p => p.MeetingId, p => p.NodeId, cancellationToken).ConfigureAwait(false);
+        }
+
+        foreach (var meetingId in live)
+        {
+            if (placed.TryGetValue(meetingId, out var nodeId) && nodeId == identity.NodeId)
+            {
+                continue;
+            }
+
+            var owner = await placements.ClaimAsync(meetingId, identity.NodeId, cancellationToken).ConfigureAwait(false);
+            if (owner.NodeId != identity.NodeId)
+            {
+                LogMoved(logger, meetingId, owner.NodeId);
+                engine.CloseRoom(meetingId, MovedReason);
+            }
+        }
+    }
+
+    /// <summary>The close reason of a room whose meeting now runs on another node (not a meeting end).</summary>
+    public const string MovedReason = "moved";
+
+    [LoggerMessage(EventId = 1615, Level = LogLevel.Warning, Message = "Meeting {MeetingId} was placed on SFU node {NodeId} while this node did not heartbeat: its room here closes")]
+    private static partial void LogMoved(ILogger logger, string meetingId, string nodeId);
 
     [LoggerMessage(EventId = 1610, Level = LogLevel.Information, Message = "SFU node {NodeId} registered; api processes reach its signaling at {InternalUrl}/rtc/ws")]
     private static partial void LogRegistered(ILogger logger, string nodeId, string internalUrl);
