@@ -2,6 +2,7 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
 using Parley.Core.Bots;
 using Parley.Core.Meetings;
+using Parley.Core.SfuNodes;
 using Parley.Core.Teams;
 using Parley.Core.Webhooks;
 using Parley.Data.Outbox;
@@ -32,6 +33,10 @@ public class ParleyDbContext(DbContextOptions options) : DbContext(options)
     public DbSet<WebhookDelivery> WebhookDeliveries => Set<WebhookDelivery>();
 
     public DbSet<Meeting> Meetings => Set<Meeting>();
+
+    public DbSet<SfuNode> SfuNodes => Set<SfuNode>();
+
+    public DbSet<MeetingPlacement> MeetingPlacements => Set<MeetingPlacement>();
 
     public DbSet<OutboxMessage> Outbox => Set<OutboxMessage>();
 

@@ -120,12 +120,17 @@ public sealed partial class ComposeTests
     }
 
     [Fact]
-    public void The_gateway_sends_signaling_to_the_sfu_and_the_rest_to_the_api()
+    public void The_gateway_sends_everything_to_the_api_which_relays_signaling_to_the_sfu()
     {
         var caddyfile = Yaml.Str(Yaml.Map(Yaml.Map(Compose, "configs"), "caddyfile"), "content");
 
-        Assert.Contains("reverse_proxy /rtc/ws sfu:3001", caddyfile, StringComparison.Ordinal);
         Assert.Contains("reverse_proxy parley:3001", caddyfile, StringComparison.Ordinal);
+        Assert.DoesNotContain("sfu:3001", caddyfile, StringComparison.Ordinal);
+        // The api runs without the sfu role (so /rtc/ws is its relay) and reaches the node at its registered URL.
+        Assert.DoesNotContain("sfu", Yaml.List(Yaml.Map(Services, "parley"), "command").Cast<string>().Last().Split(','));
+        var sfu = Yaml.Map(Services, "sfu");
+        Assert.Equal("http://sfu:3001", Yaml.Map(sfu, "environment")["PARLEY_SFU_INTERNAL_URL"]);
+        Assert.Equal("3001", Yaml.Map(sfu, "environment")["PORT"]);
     }
 
     [Fact]

@@ -119,9 +119,12 @@ public sealed class KubernetesManifestTests
             foreach (var c in Containers(w))
             {
                 var where = $"{target}: {w.Name}, container {c.Name}";
-                foreach (var name in Environment(m, w, c).Keys)
+                var environment = Environment(m, w, c);
+                foreach (var name in environment.Keys)
                 {
-                    Assert.True(Repository.DocumentedSettings.Contains(name), $"{where}: {name} is not a setting in docs/configuration.md");
+                    // A helper only interpolated into another variable ($(POD_IP) in PARLEY_SFU_INTERNAL_URL) is no setting.
+                    var helper = environment.Values.Any(v => v.Contains($"$({name})", StringComparison.Ordinal));
+                    Assert.True(helper || Repository.DocumentedSettings.Contains(name), $"{where}: {name} is not a setting in docs/configuration.md");
                 }
             }
         }
@@ -303,7 +306,7 @@ public sealed class KubernetesManifestTests
 
     [Theory]
     [MemberData(nameof(Targets))]
-    public void The_sfu_uses_the_host_network_announces_the_node_address_and_gets_the_signaling_websocket(string target)
+    public void The_sfu_uses_the_host_network_announces_the_node_address_and_registers_its_pod_address(string target)
     {
         var m = Kustomize.Render(target);
         var sfu = Assert.Single(m.OfType<V1Deployment>(), d => d.Metadata.Name == "parley-sfu");
@@ -324,9 +327,43 @@ public sealed class KubernetesManifestTests
         Assert.Equal(container.Resources.Requests["cpu"], container.Resources.Limits["cpu"]);
         Assert.Equal(container.Resources.Requests["memory"], container.Resources.Limits["memory"]);
 
+        // The api relays signaling to http://<pod IP>:3001, the address the node writes into the registry.
+        var podIp = Assert.Single(container.Env, e => e.Name == "POD_IP");
+        Assert.Equal("status.podIP", podIp.ValueFrom.FieldRef.FieldPath);
+        var internalUrl = Assert.Single(container.Env, e => e.Name == "PARLEY_SFU_INTERNAL_URL");
+        var port = Assert.Single(container.Ports, p => p.Name == "http").ContainerPort;
+        Assert.Equal($"http://$(POD_IP):{port}", internalUrl.Value);
+        Assert.True(container.Env.ToList().FindIndex(e => e.Name == "POD_IP") < container.Env.ToList().FindIndex(e => e.Name == "PARLEY_SFU_INTERNAL_URL"),
+            $"{target}: POD_IP must come before PARLEY_SFU_INTERNAL_URL, or $(POD_IP) is not expanded");
+
+        // More than one replica: meetings are placed per node, so scaling out no longer splits them.
+        var hpa = Assert.Single(m.OfType<V2HorizontalPodAutoscaler>(), h => h.Spec.ScaleTargetRef.Name == "parley-sfu");
+        Assert.True(hpa.Spec.MaxReplicas > 1, $"{target}: the SFU HPA is capped at {hpa.Spec.MaxReplicas} replica(s)");
+        // No Service load-balances signaling over SFU pods: a connection must reach the node its meeting is on.
+        Assert.DoesNotContain(m.OfType<V1Service>(), s => s.Spec.ClusterIP != "None" && s.Spec.Selector is { } selector && Matches(selector, sfu.Spec.Template.Metadata.Labels));
+    }
+
+    [Theory]
+    [MemberData(nameof(Targets))]
+    public void Signaling_goes_to_the_api_which_may_reach_the_sfu_nodes(string target)
+    {
+        var m = Kustomize.Render(target);
+        var api = Assert.Single(m.OfType<V1Deployment>(), d => d.Metadata.Name == "parley-api");
+        var sfu = Assert.Single(m.OfType<V1Deployment>(), d => d.Metadata.Name == "parley-sfu");
+
         var ws = Assert.Single(m.OfType<V1Ingress>().SelectMany(i => i.Spec.Rules).SelectMany(r => r.Http.Paths), p => p.Path == "/rtc/ws");
         var service = m.OfType<V1Service>().Single(s => s.Metadata.Name == ws.Backend.Service.Name);
-        Assert.True(Matches(service.Spec.Selector, sfu.Spec.Template.Metadata.Labels), $"{target}: /rtc/ws does not reach the sfu");
+        Assert.True(Matches(service.Spec.Selector, api.Spec.Template.Metadata.Labels), $"{target}: /rtc/ws does not reach the api");
+        Assert.False(Matches(service.Spec.Selector, sfu.Spec.Template.Metadata.Labels), $"{target}: /rtc/ws reaches the sfu directly");
+        // The api runs without the sfu role, so its /rtc/ws is the relay.
+        Assert.DoesNotContain("sfu", api.Spec.Template.Spec.Containers.Single().Args.Last().Split(','));
+
+        // The api's egress allows TCP 3001 to any address (SFU pods use hostNetwork: node addresses).
+        var policies = m.OfType<V1NetworkPolicy>().Where(p => p.Spec.PolicyTypes.Contains("Egress")
+            && p.Spec.PodSelector.MatchLabels is { Count: > 0 } labels && Matches(labels, api.Spec.Template.Metadata.Labels)).ToList();
+        Assert.Contains(policies, p => p.Spec.Egress.Any(rule =>
+            rule.Ports.Any(port => port.Port.Value == "3001" && port.Protocol == "TCP")
+            && rule.To.Any(to => to.IpBlock?.Cidr == "0.0.0.0/0")));
     }
 
     [Theory]

@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using Parley.Api.Sfu.Placement;
 using Parley.Sfu;
 using Parley.Sfu.Signaling;
 
@@ -56,6 +57,31 @@ public static class SfuEndpoints
                     metrics.Drops(Parley.Sfu.Metrics.DropReason.UnknownStream) + metrics.Drops(Parley.Sfu.Metrics.DropReason.MalformedRtcp)
                     + engine.Workers.Sum(w => w.UnroutedPackets))));
         }).WithName("SfuStats").WithTags("Operations").WithSummary("Live meetings, participants and per-worker load of this SFU node.");
+        return endpoints;
+    }
+
+    /// <summary>
+    /// /rtc/ws of an api process without the sfu role: the same protocol, relayed to the SFU node the meeting
+    /// is placed on (<see cref="SignalingProxy"/>).
+    /// </summary>
+    public static IEndpointRouteBuilder MapParleySignalingProxy(this IEndpointRouteBuilder endpoints)
+    {
+        ArgumentNullException.ThrowIfNull(endpoints);
+        endpoints.Map("/rtc/ws", async (HttpContext context, SignalingProxy proxy) =>
+        {
+            if (!context.WebSockets.IsWebSocketRequest)
+            {
+                return Results.Problem(statusCode: StatusCodes.Status400BadRequest, title: "WEBSOCKET_REQUIRED",
+                    detail: "Connect with a WebSocket (docs/signaling.md).");
+            }
+
+            using var socket = await context.WebSockets.AcceptWebSocketAsync(new WebSocketAcceptContext
+            {
+                KeepAliveInterval = TimeSpan.FromSeconds(15),
+            });
+            await proxy.RunAsync(socket, context.RequestAborted);
+            return Results.Empty;
+        }).ExcludeFromDescription();
         return endpoints;
     }
 

@@ -3,6 +3,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Logging;
 using Parley.Core.Configuration;
+using Parley.Api.Sfu.Placement;
 using Parley.Core.Meetings;
 using Parley.Sfu;
 using Parley.Sfu.Meetings;
@@ -11,8 +12,8 @@ namespace Parley.Api.Sfu;
 
 /// <summary>
 /// Wires the media engine into the process: the `sfu` role starts it (binds the worker sockets), the
-/// `api` role serves signaling against it. Both run in one process today; a signaling node talking to
-/// remote SFU nodes is the multi-node step (docs/capacity.md).
+/// `api` role serves signaling against it in one process, or, without the sfu role, relays signaling to
+/// the SFU node each meeting is placed on (docs/capacity.md, "Multi-node placement").
 /// </summary>
 public static class SfuServiceCollectionExtensions
 {
@@ -43,15 +44,23 @@ public static class SfuServiceCollectionExtensions
                     TurnSecret = rtc.TurnSecret,
                     TurnUrls = rtc.TurnSecret is null ? [] : rtc.TurnServerUrls,
                 },
-                sp.GetRequiredService<IMeetingAuthority>(),
+                // An SFU node checks that each join's meeting is placed on it (WRONG_NODE otherwise).
+                sfuRole
+                    ? ActivatorUtilities.CreateInstance<PlacementMeetingAuthority>(sp, sp.GetRequiredService<IMeetingAuthority>())
+                    : sp.GetRequiredService<IMeetingAuthority>(),
                 sp.GetRequiredService<ILogger<SfuEngine>>());
         });
         services.RemoveAll<IMeetingPresence>();
         services.AddSingleton<IMeetingPresence, SfuMeetingPresence>();
         services.AddSingleton<SfuMetricsExporter>();
+        services.AddSingleton<SfuNodeIdentity>();
+        services.AddSingleton<SfuPlacementService>();
+        services.AddSingleton<SignalingProxy>();
         if (sfuRole)
         {
             services.AddHostedService<SfuHostedService>();
+            // After the engine: registers once the sockets are bound, stops (deregisters) before they close.
+            services.AddHostedService<SfuNodeRegistration>();
         }
 
         return services;

@@ -41,7 +41,7 @@ public sealed record DoctorCheck(string Name, CheckLevel Level, string Detail, s
 /// troubleshooting steps of the Meeting BaaS and Meeboter guides, run in one go. A check never throws; a
 /// dependency that is not configured is reported as such, not as a failure.
 /// </summary>
-public sealed class Doctor(IServiceProvider services, SettingsBindResult settings, DatabaseTarget database)
+public sealed partial class Doctor(IServiceProvider services, SettingsBindResult settings, DatabaseTarget database)
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(10);
 
@@ -61,6 +61,10 @@ public sealed class Doctor(IServiceProvider services, SettingsBindResult setting
         {
             checks.Add(RtcPorts());
             checks.Add(AnnouncedIp());
+        }
+        else if (server.Roles.Contains("api"))
+        {
+            checks.Add(await SfuNodesAsync(databaseCheck.Level == CheckLevel.Ok, cancellationToken));
         }
 
         if (settings.Get<RtcOptions>().TurnServerUrls.Length > 0)

@@ -89,8 +89,13 @@ public static class ServerHost
         if (roles.Has("sfu"))
         {
             // Signaling is served by the node that holds the media (like mediasoup's signaling next to its
-            // workers): a gateway routes /rtc/ws of a meeting to its SFU node; one process runs both.
+            // workers); one process with both roles serves it locally.
             app.MapParleySfu();
+        }
+        else if (roles.Has("api"))
+        {
+            // Split deployment: the api relays each client's signaling to the SFU node its meeting is placed on.
+            app.MapParleySignalingProxy();
         }
         app.Lifetime.ApplicationStarted.Register(() => PrintBanner(server, roles, apiKey));
 

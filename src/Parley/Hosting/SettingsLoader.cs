@@ -41,6 +41,7 @@ public static class SettingsLoader
         typeof(Parley.Bots.BotOptions),
         typeof(Parley.Core.Meetings.MeetingOptions),
         typeof(RtcOptions),
+        typeof(SfuNodeOptions),
     ];
 
     public static SettingsBindResult Load(SettingsSources sources, TextWriter warnings)

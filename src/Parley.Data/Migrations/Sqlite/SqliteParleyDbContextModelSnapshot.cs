@@ -418,6 +418,69 @@ namespace Parley.Data.Migrations.Sqlite
                     b.ToTable("meetings", (string)null);
                 });
 
+            modelBuilder.Entity("Parley.Core.SfuNodes.MeetingPlacement", b =>
+                {
+                    b.Property<string>("MeetingId")
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("meeting_id");
+
+                    b.Property<string>("NodeId")
+                        .IsRequired()
+                        .HasMaxLength(128)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("node_id");
+
+                    b.Property<DateTime>("PlacedAt")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("placed_at");
+
+                    b.HasKey("MeetingId");
+
+                    b.HasIndex("NodeId")
+                        .HasDatabaseName("ix_meeting_placements_node");
+
+                    b.ToTable("meeting_placements", (string)null);
+                });
+
+            modelBuilder.Entity("Parley.Core.SfuNodes.SfuNode", b =>
+                {
+                    b.Property<string>("Id")
+                        .HasMaxLength(128)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("id");
+
+                    b.Property<bool>("Draining")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("draining");
+
+                    b.Property<DateTime>("HeartbeatAt")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("heartbeat_at");
+
+                    b.Property<string>("InternalUrl")
+                        .IsRequired()
+                        .HasMaxLength(512)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("internal_url");
+
+                    b.Property<int>("Participants")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("participants");
+
+                    b.Property<int>("Rooms")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("rooms");
+
+                    b.Property<DateTime>("StartedAt")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("started_at");
+
+                    b.HasKey("Id");
+
+                    b.ToTable("sfu_nodes", (string)null);
+                });
+
             modelBuilder.Entity("Parley.Core.Teams.ApiKey", b =>
                 {
                     b.Property<string>("Id")
