@@ -1,6 +1,4 @@
 using System.Diagnostics;
-using System.Globalization;
-using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Builder;
@@ -27,19 +25,12 @@ public sealed class BotImageChromiumTests(ITestOutputHelper output) : IAsyncLife
     private const string JwtSecret = "e2e-bot-image-jwt-secret-0123456789abcdef0123456789";
     private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(120);
 
-    private RunningServer? _server;
+    private BotServerAndBrowser? _environment;
     private WebApplication? _images;
-    private IPlaywright? _playwright;
-    private IBrowser? _browser;
     private Uri _imageUrl = null!;
 
     public async Task InitializeAsync()
     {
-        if (!File.Exists(MeetingEnvironment.ChromiumPath))
-        {
-            throw new InvalidOperationException($"{MeetingEnvironment.ChromiumPath} is missing: the bot_image test needs Debian's chromium package (./test.sh installs it).");
-        }
-
         MediaProbe.RequireTools();
         var png = await RedPngAsync();
         var builder = WebApplication.CreateSlimBuilder();
@@ -50,44 +41,14 @@ public sealed class BotImageChromiumTests(ITestOutputHelper output) : IAsyncLife
         await _images.StartAsync();
         _imageUrl = new Uri(_images.Urls.First() + "/red.png");
 
-        var rtc = MeetingEnvironment.FreeUdpRange(8);
-        _server = RunningServer.Start(new Dictionary<string, string?>
-        {
-            ["STATIC_API_KEY"] = ApiKey,
-            ["JWT_SECRET"] = JwtSecret,
-            ["RTC_MIN_PORT"] = rtc.Min.ToString(CultureInfo.InvariantCulture),
-            ["RTC_MAX_PORT"] = rtc.Max.ToString(CultureInfo.InvariantCulture),
-            ["RTC_WORKERS"] = "1",
-            ["ANNOUNCED_IP"] = "127.0.0.1",
-            ["PARLEY_RATE_LIMIT_PER_SECOND"] = "0",
-            ["PLATFORM_PRIORITY"] = "local",
-            ["WEBHOOK_ALLOW_PRIVATE_NETWORKS"] = "true", // the test serves bot_image on 127.0.0.1
-            ["LOCAL_BOT_LIMIT"] = "2",
-            ["BOT_HEARTBEAT_INTERVAL_MS"] = "1000",
-            ["LOG_LEVEL"] = "info",
-        });
-        await _server.WaitForStatusAsync("/ready", HttpStatusCode.OK, TimeSpan.FromSeconds(180));
-
-        _playwright = await Playwright.CreateAsync();
-        _browser = await _playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
-        {
-            ExecutablePath = MeetingEnvironment.ChromiumPath,
-            Headless = true,
-            Args = MeetingEnvironment.ChromiumArgs,
-        });
+        _environment = await BotServerAndBrowser.StartAsync("the bot_image test", ApiKey, JwtSecret);
     }
 
     public async Task DisposeAsync()
     {
-        if (_browser is not null)
+        if (_environment is not null)
         {
-            await _browser.CloseAsync();
-        }
-
-        _playwright?.Dispose();
-        if (_server is not null)
-        {
-            await _server.DisposeAsync();
+            await _environment.DisposeAsync();
         }
 
         if (_images is not null)
@@ -100,12 +61,12 @@ public sealed class BotImageChromiumTests(ITestOutputHelper output) : IAsyncLife
     [Fact]
     public async Task A_Chromium_participant_sees_the_bots_image_in_its_tile()
     {
-        var baseUri = new Uri($"http://127.0.0.1:{_server!.Port}/");
+        var baseUri = new Uri($"http://127.0.0.1:{_environment!.Server.Port}/");
         using var api = new HttpClient { BaseAddress = baseUri, Timeout = TimeSpan.FromSeconds(60) };
         api.DefaultRequestHeaders.Add("x-meeting-baas-api-key", ApiKey);
         var meeting = await DataAsync(await api.PostAsJsonAsync("/v2/meetings", new { name = "bot image e2e" }));
         var meetingId = meeting["meeting_id"]!.GetValue<string>();
-        var context = await _browser!.NewContextAsync(new BrowserNewContextOptions
+        var context = await _environment!.Browser.NewContextAsync(new BrowserNewContextOptions
         {
             BaseURL = baseUri.ToString().TrimEnd('/'),
             ViewportSize = new ViewportSize { Width = 1280, Height = 720 },
@@ -150,7 +111,7 @@ public sealed class BotImageChromiumTests(ITestOutputHelper output) : IAsyncLife
 
         if (seen is null || seen[2] <= 200)
         {
-            var log = Path.Combine(_server.DataDirectory, "logs", "bots", botId + ".log");
+            var log = Path.Combine(_environment!.Server.DataDirectory, "logs", "bots", botId + ".log");
             output.WriteLine(await participant.DiagnosticsAsync());
             output.WriteLine(File.Exists(log) ? await File.ReadAllTextAsync(log) : "(no bot log)");
         }

@@ -1,5 +1,3 @@
-using System.Globalization;
-using System.Net;
 using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
@@ -37,64 +35,27 @@ public sealed class RecordingBotChromiumTests(ITestOutputHelper output) : IAsync
     /// <summary>Generous: a loaded 2-core machine deploys the bot process, composes with ffmpeg and retries webhooks.</summary>
     private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(180);
 
-    private RunningServer? _server;
-    private IPlaywright? _playwright;
-    private IBrowser? _browser;
+    private BotServerAndBrowser? _environment;
 
     public async Task InitializeAsync()
     {
         // Never skip: without the browser or ffmpeg this test cannot say anything, and a silent pass would lie.
-        if (!File.Exists(MeetingEnvironment.ChromiumPath))
-        {
-            throw new InvalidOperationException($"{MeetingEnvironment.ChromiumPath} is missing: the recording bot test needs Debian's chromium package (./test.sh installs it).");
-        }
-
         MediaProbe.RequireTools();
-        var rtc = MeetingEnvironment.FreeUdpRange(8);
-        _server = RunningServer.Start(new Dictionary<string, string?>
-        {
-            ["STATIC_API_KEY"] = ApiKey,
-            ["JWT_SECRET"] = JwtSecret,
-            ["RTC_MIN_PORT"] = rtc.Min.ToString(CultureInfo.InvariantCulture),
-            ["RTC_MAX_PORT"] = rtc.Max.ToString(CultureInfo.InvariantCulture),
-            ["RTC_WORKERS"] = "1",
-            ["ANNOUNCED_IP"] = "127.0.0.1",
-            ["PARLEY_RATE_LIMIT_PER_SECOND"] = "0",
-            ["PLATFORM_PRIORITY"] = "local",
-            ["LOCAL_BOT_LIMIT"] = "2",
-            ["BOT_HEARTBEAT_INTERVAL_MS"] = "1000",
-            ["WEBHOOK_ALLOW_PRIVATE_NETWORKS"] = "true",
-            ["LOG_LEVEL"] = "info",
-        });
-        await _server.WaitForStatusAsync("/ready", HttpStatusCode.OK, TimeSpan.FromSeconds(180));
-
-        _playwright = await Playwright.CreateAsync();
-        _browser = await _playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
-        {
-            ExecutablePath = MeetingEnvironment.ChromiumPath,
-            Headless = true,
-            Args = MeetingEnvironment.ChromiumArgs,
-        });
+        _environment = await BotServerAndBrowser.StartAsync("the recording bot test", ApiKey, JwtSecret);
     }
 
     public async Task DisposeAsync()
     {
-        if (_browser is not null)
+        if (_environment is not null)
         {
-            await _browser.CloseAsync();
-        }
-
-        _playwright?.Dispose();
-        if (_server is not null)
-        {
-            await _server.DisposeAsync();
+            await _environment.DisposeAsync();
         }
     }
 
     [Fact]
     public async Task Bot_records_a_Chromium_participant_and_delivers_signed_callback_with_mp4_flac_and_diarization()
     {
-        var server = _server!;
+        var server = _environment!.Server;
         var baseUri = new Uri($"http://127.0.0.1:{server.Port}/");
         using var api = new HttpClient { BaseAddress = baseUri, Timeout = TimeSpan.FromSeconds(60) };
         api.DefaultRequestHeaders.Add("x-meeting-baas-api-key", ApiKey);
@@ -150,7 +111,7 @@ public sealed class RecordingBotChromiumTests(ITestOutputHelper output) : IAsync
             var joinUrl = meeting["join_url"]!.GetValue<string>();
 
             // The Chromium participant joins as a guest with its fake camera and microphone.
-            var context = await _browser!.NewContextAsync(new BrowserNewContextOptions
+            var context = await _environment!.Browser.NewContextAsync(new BrowserNewContextOptions
             {
                 BaseURL = baseUri.ToString().TrimEnd('/'),
                 ViewportSize = new ViewportSize { Width = 1280, Height = 720 },
